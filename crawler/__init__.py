@@ -1,0 +1,1 @@
+"""The Scrapy project: settings, spiders, and the pure parsers under `crawler.parsers`."""

@@ -1,0 +1,1 @@
+"""cwarchive: the command line that orchestrates crawler, parsers and storage."""

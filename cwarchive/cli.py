@@ -1,0 +1,24 @@
+"""The `cwarchive` command: a thin shell over crawler, parsers and storage."""
+
+from __future__ import annotations
+
+import click
+
+from cwarchive.commands import archive, crawl, fixtures, parse
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cwarchive")
+def main() -> None:
+    """Crawl, parse and archive MD Anderson's Cancerwise articles.
+
+    \b
+    Examples:
+      cwarchive demo                    # offline: crawl the bundled replay site
+      cwarchive parse page.html --json  # parse one saved page
+      cwarchive diff --field reviewed   # which articles were re-reviewed
+    """
+
+
+for module in (parse, archive, crawl, fixtures):
+    module.register(main)
