@@ -1,0 +1,116 @@
+"""URL rules of the source, shared by parsers, spiders and storage.
+
+Pure string functions: no I/O, no Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+SITE = "https://www.mdanderson.org"
+SITE_HOSTS = frozenset({"www.mdanderson.org", "mdanderson.org"})
+
+# Sections that use the blog template: Cancerwise and every publication.
+_SECTION = r"(?P<section>cancerwise|publications/[a-z0-9][a-z0-9-]*)"
+_ARTICLE_PATH = re.compile(
+    rf"^/{_SECTION}/(?P<slug>[^/]+?)(?:\.h00-(?P<h00>\d+))?\.html$", re.IGNORECASE
+)
+_ARCHIVE_PATH = re.compile(rf"^/{_SECTION}/(?P<year>\d{{4}})(?:/(?P<month>\d{{2}}))?\.html$")
+_LANDING_PATH = re.compile(rf"^/{_SECTION}\.html$")
+_DIRECTORY_PATH = re.compile(rf"^/{_SECTION}\.dir\.html(?P<rest>/.*)?$")
+_H00_SUFFIX = re.compile(r"(?:\.h00-\d+)?\.html$", re.IGNORECASE)
+_TAGS_MARK = "cq:tags/"
+
+
+def canonicalize(url: str, base: str | None = None) -> str:
+    """The URL on https://www.mdanderson.org, without query or fragment.
+
+    Any host is rewritten onto the site: a page fetched from a replay server on
+    loopback keeps the identity it has on the real site.
+    """
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url.strip())
+    path = parts.path or "/"
+    return urlunsplit(("https", "www.mdanderson.org", path, "", ""))
+
+
+def is_site_url(url: str) -> bool:
+    """True for an absolute URL on the site (either host name, http or https)."""
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and parts.hostname in SITE_HOSTS
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path or "/"
+
+
+def section_of(url: str) -> str | None:
+    """`cancerwise` or `publications/<name>` for a page of an archived section."""
+    path = path_of(url)
+    for pattern in (_ARTICLE_PATH, _ARCHIVE_PATH, _LANDING_PATH, _DIRECTORY_PATH):
+        match = pattern.match(path)
+        if match:
+            return match.group("section")
+    return None
+
+
+def is_article_url(url: str) -> bool:
+    """An article page: `/<section>/<slug>.h00-<digits>.html`."""
+    match = _ARTICLE_PATH.match(path_of(url))
+    return bool(match and match.group("h00"))
+
+
+def article_key(url: str) -> str:
+    """The article's stable identity: its path without `/` and the `.h00-N.html` suffix."""
+    path = path_of(url).lstrip("/")
+    return _H00_SUFFIX.sub("", path)
+
+
+def listing_kind(url: str) -> str | None:
+    """`landing`, `directory`, `facet`, `author`, `archive`, or None."""
+    path = path_of(url)
+    if _LANDING_PATH.match(path):
+        return "landing"
+    if _ARCHIVE_PATH.match(path):
+        return "archive"
+    match = _DIRECTORY_PATH.match(path)
+    if not match:
+        return None
+    rest = match.group("rest") or ""
+    if rest in ("", "/"):
+        return "directory"
+    if rest.startswith("/category/") and _TAGS_MARK in rest:
+        return "facet"
+    if rest.startswith("/author/"):
+        return "author"
+    return None
+
+
+def tag_id_from_url(url: str) -> str | None:
+    """`md-anderson:diseases/uterine-cancer` from `.../cq:tags/md-anderson/diseases/uterine-cancer`."""
+    path = unquote(path_of(url))
+    index = path.find(_TAGS_MARK)
+    if index < 0:
+        return None
+    rest = path[index + len(_TAGS_MARK) :].strip("/")
+    if rest.endswith(".html"):
+        rest = rest[: -len(".html")]
+    namespace, _, tag = rest.partition("/")
+    if not namespace or not tag:
+        return None
+    return f"{namespace}:{tag}"
+
+
+def is_archive_url(url: str) -> bool:
+    return bool(_ARCHIVE_PATH.match(path_of(url)))
+
+
+def on_root(url: str, root: str) -> str:
+    """The same path and query of a site URL, requested on another root (a replay server)."""
+    parts = urlsplit(url)
+    if parts.hostname not in SITE_HOSTS:
+        return url
+    root_parts = urlsplit(root.rstrip("/"))
+    return urlunsplit((root_parts.scheme, root_parts.netloc, parts.path, parts.query, ""))
