@@ -1,11 +1,78 @@
-"""Page-type detection and dispatch (being written)."""
+"""Page-type detection and dispatch: the single entry point `parse_page`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from lxml import etree
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from crawler.parsers.article import parse_article
+from crawler.parsers.blocks import collapse
 from crawler.parsers.errors import PageError
+from crawler.parsers.listing import parse_listing
+from crawler.parsers.metadata import PageMetadata
+from crawler.parsers.urls import canonicalize, is_article_url, listing_kind, section_of
+
+_NOT_FOUND = re.compile(r"\b(?:page not found|404)\b|\bnot found\b\s*$", re.IGNORECASE)
+_DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
 def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
-    raise PageError("parser not written yet")
+    """The record of one page, or `PageError` saying why it is not one.
+
+    `url` is where the page was fetched; without it, the page's canonical link or
+    og:url is used.
+    """
+    raw = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
+    text = _decode(raw)
+    try:
+        root = Selector(text=text, type="html").root
+    except (ValueError, etree.LxmlError) as error:
+        raise PageError(f"not an HTML page ({error})") from None
+    if root is None or not isinstance(root.tag, str):
+        raise PageError("not an HTML page")
+    meta = PageMetadata.read(root)
+
+    url = url or meta.canonical or meta.og_url
+    if not url:
+        raise PageError("the page carries no URL (no canonical link or og:url); pass --url")
+    canonical_url = canonicalize(meta.canonical or meta.og_url or url, base=url)
+    if section_of(canonical_url) is None:
+        canonical_url = canonicalize(url)  # a canonical link elsewhere: trust the fetch URL
+
+    if _is_not_found_page(root, meta):
+        raise PageError("page not found (404 page)")
+    kind = listing_kind(canonical_url)
+    if kind is not None:
+        return parse_listing(root, url, kind)
+    if is_article_url(canonical_url):
+        if not _DOCUMENT_END.search(raw[-65536:]):
+            raise PageError("truncated page (no </html>)")
+        return parse_article(root, meta, url, canonical_url)
+    if section_of(canonical_url) is None:
+        raise PageError(f"not a page of the archived sections: {canonical_url}")
+    raise PageError(f"unknown page type: {canonical_url}")
+
+
+def _decode(raw: bytes) -> str:
+    if not raw.strip():
+        raise PageError("empty file")
+    head = raw[:4096]
+    if b"\x00" in head or len(_CONTROL_BYTES.findall(head)) > len(head) // 100:
+        raise PageError("not an HTML page (binary data)")
+    _, text = html_to_unicode(None, raw)
+    if "<" not in text:
+        raise PageError("not an HTML page (no markup)")
+    return text
+
+
+def _is_not_found_page(root: Any, meta: PageMetadata) -> bool:
+    h1 = root.xpath("//h1")
+    candidates = [meta.seo_title or ""]
+    if h1:
+        candidates.append(collapse(h1[0].text_content()))
+    return any(_NOT_FOUND.search(text) for text in candidates if len(text) < 120)

@@ -89,7 +89,7 @@ def listing_kind(url: str) -> str | None:
 
 
 def tag_id_from_url(url: str) -> str | None:
-    """`md-anderson:diseases/uterine-cancer` from `.../cq:tags/md-anderson/diseases/uterine-cancer`."""
+    """`md-anderson:diseases/x` from a facet link ending `.../cq:tags/md-anderson/diseases/x`."""
     path = unquote(path_of(url))
     index = path.find(_TAGS_MARK)
     if index < 0:
@@ -114,3 +114,19 @@ def on_root(url: str, root: str) -> str:
         return url
     root_parts = urlsplit(root.rstrip("/"))
     return urlunsplit((root_parts.scheme, root_parts.netloc, parts.path, parts.query, ""))
+
+
+def site_url(url: str, base: str | None = None) -> str:
+    """Like `canonicalize`, but keeps the query (a listing's `?page=2`)."""
+    if base:
+        url = urljoin(base, url)
+    parts = urlsplit(url.strip())
+    return urlunsplit(("https", "www.mdanderson.org", parts.path or "/", parts.query, ""))
+
+
+def is_same_site(url: str, page_url: str) -> bool:
+    """A link to the site itself, or to the host the page was fetched from (a replay)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    return parts.hostname in SITE_HOSTS or parts.netloc == urlsplit(page_url).netloc

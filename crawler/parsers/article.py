@@ -1,0 +1,238 @@
+"""An article page of the blog template, to an article record (docs/record.md).
+
+Everything is read from the visible text patterns the site has kept for a decade
+(`BY ...`, `N minute read | Published DATE`, `Last reviewed by ... on DATE`,
+`Key takeaways`), with og/JSON-LD metadata as fallbacks, so a redesign that drops the
+class names parses to the same record.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+from crawler.parsers.blocks import SKIP_TAGS, Block, collapse, page_blocks
+from crawler.parsers.dates import DATE_IN_TEXT, parse_date
+from crawler.parsers.errors import PageError
+from crawler.parsers.facets import extract_tag_counts
+from crawler.parsers.metadata import PageMetadata
+from crawler.parsers.people import _SEPARATORS, clean_name, is_degree
+from crawler.parsers.record import Reviewer, content_hash
+from crawler.parsers.urls import article_key
+
+# How far after the h1 the byline, read time and review line may sit.
+_HEADER_WINDOW = 40
+_READ_TIME = re.compile(r"(\d+)\s*-?\s*min(?:ute)?s?\.?\s+read", re.IGNORECASE)
+_PUBLISHED = re.compile(rf"\bPublished:?\s*(?:on\s+)?(?P<date>{DATE_IN_TEXT})", re.IGNORECASE)
+_REVIEWED = re.compile(
+    rf"Last\s+reviewed\s+by\s+(?P<who>.+?)\s+on\s+(?P<date>{DATE_IN_TEXT})",
+    re.IGNORECASE | re.DOTALL,
+)
+_BYLINE = re.compile(r"^\s*by\s+(?P<who>\S.*)$", re.IGNORECASE | re.DOTALL)
+_MAX_BYLINE = 200
+_KEY_TAKEAWAYS = re.compile(r"^key\s+takeaways?\s*:?$", re.IGNORECASE)
+# Where the article body ends: the related-stories list and the site's promo bands.
+_BODY_END = re.compile(
+    r"^(?:more\s+stories\s+from\b|(?:related|recommended|more)\s+(?:stories|articles|reading)\b"
+    r"|help\s+#endcancer)",
+    re.IGNORECASE,
+)
+_CALL_TO_ACTION = re.compile(r"^request\s+an\s+appointment\b", re.IGNORECASE)
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_FILED = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/[^/]+/jcr:content")
+
+
+def parse_article(
+    root: lxml_html.HtmlElement, meta: PageMetadata, url: str, canonical_url: str
+) -> dict[str, Any]:
+    blocks = page_blocks(root)
+    h1_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), None)
+    title = blocks[h1_index].text if h1_index is not None else meta.title_fallback()
+    if not title:
+        raise PageError("no title")
+
+    header = _HeaderLines.find(blocks, h1_index)
+    published = header.published or parse_date(meta.json_ld_article.get("datePublished"))
+    if not published:
+        raise PageError("no published date")
+
+    body_start = max(header.last_index, h1_index if h1_index is not None else -1) + 1
+    key_takeaways, body_blocks = _body(blocks[body_start:])
+    body_text = "\n\n".join(block.text for block in body_blocks)
+    if not body_text:
+        raise PageError("empty article body")
+
+    record: dict[str, Any] = {
+        "page_type": "article",
+        "url": url,
+        "canonical_url": canonical_url,
+        "article_key": article_key(canonical_url),
+        "title": title,
+        "seo_title": meta.seo_title,
+        "description": meta.description,
+        "authors": [r["name"] for r in header.authors(url)],
+        "read_minutes": header.read_minutes,
+        "published": published,
+        "reviewed": header.reviewed,
+        "reviewers": header.reviewers(url),
+        "filed_month": _filed_month(root, meta),
+        "key_takeaways": key_takeaways,
+        "headings": [b.text for b in body_blocks if b.tag in ("h2", "h3")],
+        "body_text": body_text,
+        "word_count": len(body_text.split()),
+        "tag_counts": extract_tag_counts(root),
+    }
+    record["content_hash"] = content_hash(record)
+    return record
+
+
+class _HeaderLines:
+    """The byline, the read-time/published line and the review line after the h1."""
+
+    def __init__(self) -> None:
+        self.byline: Block | None = None
+        self.read_minutes: int | None = None
+        self.published: str | None = None
+        self.review: Block | None = None
+        self.reviewed: str | None = None
+        self.last_index = -1
+
+    @classmethod
+    def find(cls, blocks: list[Block], h1_index: int | None) -> _HeaderLines:
+        lines = cls()
+        start = h1_index + 1 if h1_index is not None else 0
+        byline_candidate: tuple[int, Block] | None = None
+        for index in range(start, min(len(blocks), start + _HEADER_WINDOW)):
+            block = blocks[index]
+            text = block.text
+            if lines.published is None and (match := _PUBLISHED.search(text)):
+                lines.published = parse_date(match["date"])
+                minutes = _READ_TIME.search(text)
+                lines.read_minutes = int(minutes.group(1)) if minutes else None
+                lines.last_index = max(lines.last_index, index)
+                if byline_candidate:
+                    lines.byline = byline_candidate[1]
+            elif lines.review is None and (match := _REVIEWED.search(text)):
+                lines.review = block
+                lines.reviewed = parse_date(match["date"])
+                lines.last_index = max(lines.last_index, index)
+            elif (
+                byline_candidate is None
+                and lines.published is None
+                and len(text) <= _MAX_BYLINE
+                and _BYLINE.match(text)
+            ):
+                byline_candidate = (index, block)
+            if lines.published and lines.review:
+                break
+        if lines.byline is None and byline_candidate and byline_candidate[0] <= start + 3:
+            lines.byline = byline_candidate[
+                1
+            ]  # no read-time line: trust only a byline right under the h1
+        if lines.byline is not None:
+            lines.last_index = max(lines.last_index, blocks.index(lines.byline))
+        return lines
+
+    def authors(self, base_url: str) -> list[Reviewer]:
+        if self.byline is None:
+            return []
+        return _people_in(self.byline.element, _BYLINE, base_url)
+
+    def reviewers(self, base_url: str) -> list[Reviewer]:
+        if self.review is None:
+            return []
+        return _people_in(self.review.element, _REVIEWED, base_url)
+
+
+def _pieces(element: lxml_html.HtmlElement) -> list[tuple[str, str | None]]:
+    """The element's inline text as (text, link href or None) pieces, in order."""
+    pieces: list[tuple[str, str | None]] = []
+
+    def walk(node: lxml_html.HtmlElement, href: str | None) -> None:
+        if node.text:
+            pieces.append((node.text, href))
+        for child in node:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag == "br":
+                pieces.append((" ", href))
+            elif tag and tag not in SKIP_TAGS:
+                walk(child, child.get("href") if tag == "a" and child.get("href") else href)
+            if child.tail:
+                pieces.append((child.tail, href))
+
+    walk(element, None)
+    return pieces
+
+
+def _people_in(
+    element: lxml_html.HtmlElement, pattern: re.Pattern[str], base_url: str
+) -> list[Reviewer]:
+    """People named in the `who` group of `pattern`: linked names keep their link."""
+    pieces = _pieces(element)
+    raw = "".join(text for text, _ in pieces)
+    match = pattern.search(raw)
+    if not match:
+        return []
+    start, end = match.span("who")
+    people: list[Reviewer] = []
+    offset = 0
+    for text, href in pieces:
+        piece_start, offset = offset, offset + len(text)
+        if offset <= start or piece_start >= end:
+            continue
+        clipped = text[max(start, piece_start) - piece_start : min(end, offset) - piece_start]
+        if not clipped.strip():
+            continue
+        if href is not None:
+            name = clean_name(clipped)
+            if name and not (people and is_degree(name)):
+                people.append({"name": name, "url": urljoin(base_url, href.strip())})
+            elif name:
+                people[-1]["name"] += ", " + name
+            continue
+        for token in _SEPARATORS.split(collapse(clipped)):
+            token = token.strip()
+            if not token:
+                continue
+            if people and is_degree(token):
+                people[-1]["name"] += ", " + token
+            else:
+                people.append({"name": clean_name(token), "url": None})
+    return people
+
+
+def _body(blocks: list[Block]) -> tuple[list[str], list[Block]]:
+    """Key takeaways and the body blocks, up to the related-stories list."""
+    key_takeaways: list[str] = []
+    body: list[Block] = []
+    in_takeaways = False
+    for block in blocks:
+        if block.in_chrome:
+            continue
+        if block.tag in _HEADING_TAGS and _BODY_END.match(block.text):
+            break
+        if _KEY_TAKEAWAYS.match(block.text):
+            in_takeaways = True
+            continue
+        if in_takeaways:
+            if block.tag == "li":
+                key_takeaways.append(block.text)
+                continue
+            in_takeaways = False
+        if block.tag == "p" and _CALL_TO_ACTION.match(block.text):
+            continue
+        body.append(block)
+    return key_takeaways, body
+
+
+def _filed_month(root: lxml_html.HtmlElement, meta: PageMetadata) -> str | None:
+    candidates = [meta.og_image] if meta.og_image else []
+    candidates.extend(root.xpath("//img/@src"))
+    for src in candidates:
+        match = _FILED.search(src or "")
+        if match:
+            return f"{match['year']}-{match['month']}"
+    return None

@@ -1,0 +1,86 @@
+"""The sidebar's facet lists: `Label (count)` items under a group heading.
+
+Durable signal: a list whose items read `Label (N)` (linked to a `cq:tags` facet page
+where the page has links). The group is the nearest heading-like text before the
+list: the `Diseases` link of the AEM accordion, an `<h2>` in a redesign, or a
+count-less item of the same list in a flattened rendering.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+
+from crawler.parsers.blocks import collapse, text_of
+from crawler.parsers.record import TagCount
+from crawler.parsers.urls import tag_id_from_url
+
+_LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
+_LIST_TAGS = ("ul", "ol")
+
+
+def extract_tag_counts(root: lxml_html.HtmlElement) -> list[TagCount]:
+    """Every facet of the page, in page order."""
+    # Fast path for the site's markup; the general rule gives the same answer.
+    items = root.xpath('//li[@class="sorting"]') or root.xpath("//li")
+    facets: list[TagCount] = []
+    group_of_list: dict[lxml_html.HtmlElement, str | None] = {}
+    last_group_item: dict[lxml_html.HtmlElement, str] = {}
+    for item in items:
+        parent = item.getparent()
+        if parent is None or parent.tag not in _LIST_TAGS:
+            continue
+        text = text_of(item)
+        match = _LABEL_COUNT.match(text)
+        if not match:
+            if text and len(text) <= 60 and not item.xpath(".//li"):
+                last_group_item[parent] = text  # a group heading inside a flat list
+            continue
+        tag_id = None
+        for link in item.iter("a"):
+            tag_id = tag_id_from_url(link.get("href") or "")
+            if tag_id:
+                break
+        if tag_id is None and not _all_items_counted(parent):
+            continue  # a body list that happens to end in a number in brackets
+        if parent in last_group_item:
+            group = last_group_item[parent]
+        else:
+            if parent not in group_of_list:
+                group_of_list[parent] = _heading_before(parent)
+            group = group_of_list[parent]
+        facets.append(
+            {
+                "group": group,
+                "label": collapse(match["label"]),
+                "count": int(match["count"].replace(",", "")),
+                "tag_id": tag_id,
+            }
+        )
+    return facets
+
+
+def _all_items_counted(list_element: lxml_html.HtmlElement) -> bool:
+    items = [child for child in list_element if child.tag == "li"]
+    counted = sum(1 for child in items if _LABEL_COUNT.match(text_of(child)))
+    return len(items) >= 3 and counted >= len(items) - 1
+
+
+def _heading_before(list_element: lxml_html.HtmlElement) -> str | None:
+    """The nearest short text before the list, looking up at most three levels."""
+    node = list_element
+    for _ in range(4):
+        sibling = node.getprevious()
+        while sibling is not None:
+            if isinstance(sibling.tag, str):
+                text = text_of(sibling)
+                if text and len(text) <= 60 and not _LABEL_COUNT.match(text):
+                    return text
+                if text:
+                    return None
+            sibling = sibling.getprevious()
+        node = node.getparent()
+        if node is None:
+            return None
+    return None

@@ -1,0 +1,117 @@
+"""A listing page (landing, directory, facet, author, archive) to a listing record."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import html as lxml_html
+
+from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
+from crawler.parsers.dates import DATE_ONLY, parse_date
+from crawler.parsers.facets import extract_tag_counts
+from crawler.parsers.record import Card
+from crawler.parsers.urls import (
+    canonicalize,
+    is_archive_url,
+    is_article_url,
+    is_same_site,
+    site_url,
+    tag_id_from_url,
+)
+
+# Link texts that are not a card's title.
+_GENERIC_LINK_TEXT = re.compile(
+    r"^(?:keep reading|read more|continue reading|learn more|more)\W*$", re.IGNORECASE
+)
+_NEXT_TEXTS = frozenset({"next", "next page", "older", "older posts", "›", "»", "next ›", "next »"})
+# How far up from a card's link its date may sit (the card's own container).
+_CARD_DEPTH = 4
+
+
+def parse_listing(root: lxml_html.HtmlElement, url: str, kind: str) -> dict[str, Any]:
+    article_links: list[str] = []
+    archive_links: list[str] = []
+    titles: dict[str, str] = {}
+    dates: dict[str, str] = {}
+    next_page: str | None = None
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith("#"):
+            continue
+        absolute = urljoin(url, href)
+        if not is_same_site(absolute, url):
+            continue
+        if next_page is None and _is_next_link(anchor):
+            next_page = site_url(absolute)
+        target = canonicalize(absolute)
+        if is_article_url(target):
+            if target not in titles and target not in article_links:
+                article_links.append(target)
+            title = text_of(anchor)
+            if (
+                title
+                and target not in titles
+                and not _GENERIC_LINK_TEXT.match(title)
+                and not _in_prose(anchor, title)
+            ):
+                titles[target] = title
+            if target not in dates and (date := _card_date(anchor, target, url)):
+                dates[target] = date
+        elif is_archive_url(target) and target not in archive_links:
+            archive_links.append(target)
+    if next_page is None:
+        for link in root.xpath('//link[@href][contains(concat(" ", @rel, " "), " next ")]'):
+            next_page = site_url(link.get("href"), base=url)
+            break
+    cards: list[Card] = [
+        {"title": titles[link], "url": link, "date": dates.get(link)}
+        for link in article_links
+        if link in titles
+    ]
+    return {
+        "page_type": "listing",
+        "url": url,
+        "listing_kind": kind,
+        "listing_tag_id": tag_id_from_url(url) if kind == "facet" else None,
+        "article_links": article_links,
+        "archive_links": archive_links,
+        "next_page": next_page,
+        "cards": cards,
+        "tag_counts": extract_tag_counts(root),
+    }
+
+
+def _in_prose(anchor: lxml_html.HtmlElement, anchor_text: str) -> bool:
+    """A link inside a sentence (a summary's inline link) is not a card title."""
+    for ancestor in anchor.iterancestors():
+        if ancestor.tag in BLOCK_TAGS:
+            return ancestor.tag == "p" and len(text_of(ancestor)) > len(anchor_text)
+    return False
+
+
+def _is_next_link(anchor: lxml_html.HtmlElement) -> bool:
+    if "next" in (anchor.get("rel") or "").lower().split():
+        return True
+    return collapse(anchor.text_content()).lower() in _NEXT_TEXTS
+
+
+def _card_date(anchor: lxml_html.HtmlElement, target: str, page_url: str) -> str | None:
+    """The date shown in the card around `anchor`, if the card is about `target` alone."""
+    node = anchor
+    for _ in range(_CARD_DEPTH):
+        node = node.getparent()
+        if node is None:
+            return None
+        for other in node.iter("a"):
+            other_href = other.get("href")
+            if other_href and other is not anchor:
+                other_target = canonicalize(urljoin(page_url, other_href))
+                if is_article_url(other_target) and other_target != target:
+                    return None  # the container holds other cards: left the card
+        for text in node.itertext():
+            text = collapse(text)
+            if text and len(text) <= 30 and DATE_ONLY.match(text):
+                return parse_date(text)
+    return None
