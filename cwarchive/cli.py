@@ -22,3 +22,7 @@ def main() -> None:
 
 for module in (parse, archive, crawl, fixtures):
     module.register(main)
+
+
+if __name__ == "__main__":
+    main()

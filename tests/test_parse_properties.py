@@ -1,0 +1,77 @@
+"""The parser never raises anything but PageError, whatever it is given."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.parsers import PageError, parse_page
+from tests.reference import INSOMNIA_PAGE, REFERENCE
+
+ARTICLE_URL = "https://www.mdanderson.org/cancerwise/some-article.h00-159856134.html"
+LISTING_URL = (
+    "https://www.mdanderson.org/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/x"
+)
+_TAGS = ["p", "div", "h1", "h2", "h3", "ul", "li", "a", "span", "aside", "nav", "table", "td", "br"]
+
+
+def _fragment() -> st.SearchStrategy[str]:
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+    snippets = st.sampled_from(
+        [
+            "BY ",
+            "8 minute read | Published June 08, 2026",
+            "Last reviewed by ",
+            " on June 08, 2026",
+            "Key takeaways:",
+            "More stories from Cancerwise",
+            "Breast Cancer (708)",
+            "<a href='/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/x'>",
+            "</html>",
+            "<h1>",
+            "Published ",
+            "M.D.,",
+            " and ",
+        ]
+    )
+    tags = st.sampled_from(_TAGS).map(lambda t: f"<{t}>")
+    closers = st.sampled_from(_TAGS).map(lambda t: f"</{t}>")
+    return st.lists(st.one_of(text, snippets, tags, closers), max_size=60).map("".join)
+
+
+def _parse_or_page_error(html: bytes | str, url: str | None) -> None:
+    try:
+        record = parse_page(html, url)
+    except PageError as error:
+        assert error.reason and "\n" not in error.reason
+    else:
+        assert record["page_type"] in ("article", "listing")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000), st.sampled_from([None, ARTICLE_URL, LISTING_URL]))
+def test_arbitrary_bytes(data: bytes, url: str | None) -> None:
+    _parse_or_page_error(data, url)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_fragment(), st.sampled_from([ARTICLE_URL, LISTING_URL, "http://127.0.0.1:1/x.html"]))
+def test_arbitrary_markup(html: str, url: str) -> None:
+    _parse_or_page_error(html, url)
+
+
+_REAL = INSOMNIA_PAGE.read_bytes() if INSOMNIA_PAGE.exists() else b""
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.integers(0, max(len(_REAL) - 1, 0)),
+    st.integers(0, max(len(_REAL) - 1, 0)),
+    st.binary(max_size=50),
+)
+def test_mangled_real_page(start: int, end: int, junk: bytes) -> None:
+    """Cut, spliced or corrupted copies of a real page: a record or a clean error."""
+    if not _REAL:
+        print(f"reference page absent under {REFERENCE}; mangling an empty page")
+    start, end = sorted((start, end))
+    _parse_or_page_error(_REAL[:start] + junk + _REAL[end:], ARTICLE_URL)
