@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import html as lxml_html
+from lxml import etree
 
 from crawler.parsers.blocks import SKIP_TAGS, Block, collapse, page_blocks
 from crawler.parsers.dates import DATE_IN_TEXT, parse_date
@@ -46,7 +46,7 @@ _FILED = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/[^/]+/jcr:content")
 
 
 def parse_article(
-    root: lxml_html.HtmlElement, meta: PageMetadata, url: str, canonical_url: str
+    root: etree._Element, meta: PageMetadata, url: str, canonical_url: str
 ) -> dict[str, Any]:
     blocks = page_blocks(root)
     h1_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), None)
@@ -147,11 +147,11 @@ class _HeaderLines:
         return _people_in(self.review.element, _REVIEWED, base_url)
 
 
-def _pieces(element: lxml_html.HtmlElement) -> list[tuple[str, str | None]]:
+def _pieces(element: etree._Element) -> list[tuple[str, str | None]]:
     """The element's inline text as (text, link href or None) pieces, in order."""
     pieces: list[tuple[str, str | None]] = []
 
-    def walk(node: lxml_html.HtmlElement, href: str | None) -> None:
+    def walk(node: etree._Element, href: str | None) -> None:
         if node.text:
             pieces.append((node.text, href))
         for child in node:
@@ -167,9 +167,7 @@ def _pieces(element: lxml_html.HtmlElement) -> list[tuple[str, str | None]]:
     return pieces
 
 
-def _people_in(
-    element: lxml_html.HtmlElement, pattern: re.Pattern[str], base_url: str
-) -> list[Reviewer]:
+def _people_in(element: etree._Element, pattern: re.Pattern[str], base_url: str) -> list[Reviewer]:
     """People named in the `who` group of `pattern`: linked names keep their link."""
     pieces = _pieces(element)
     raw = "".join(text for text, _ in pieces)
@@ -228,7 +226,7 @@ def _body(blocks: list[Block]) -> tuple[list[str], list[Block]]:
     return key_takeaways, body
 
 
-def _filed_month(root: lxml_html.HtmlElement, meta: PageMetadata) -> str | None:
+def _filed_month(root: etree._Element, meta: PageMetadata) -> str | None:
     candidates = [meta.og_image] if meta.og_image else []
     candidates.extend(root.xpath("//img/@src"))
     for src in candidates:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lxml import html as lxml_html
+from lxml import etree
 
 _WHITESPACE = re.compile(r"\s+", re.UNICODE)
 
@@ -46,20 +46,20 @@ def collapse(text: str | None) -> str:
 class Block:
     """One visible run of text and the element that owns it."""
 
-    element: lxml_html.HtmlElement
+    element: etree._Element
     tag: str
     text: str
     in_chrome: bool
 
 
-def text_of(element: lxml_html.HtmlElement) -> str:
+def text_of(element: etree._Element) -> str:
     """All visible text under `element`, nested blocks included, collapsed."""
     parts: list[str] = []
     _collect(element, parts, None, in_chrome=False, in_content=False)
     return collapse("".join(parts))
 
 
-def page_blocks(root: lxml_html.HtmlElement) -> list[Block]:
+def page_blocks(root: etree._Element) -> list[Block]:
     """The text blocks of the document in order (a block's index is its position)."""
     blocks: list[Block] = []
     _walk(root, blocks, in_chrome=False, in_content=False)
@@ -67,7 +67,7 @@ def page_blocks(root: lxml_html.HtmlElement) -> list[Block]:
 
 
 def _walk(
-    element: lxml_html.HtmlElement, blocks: list[Block], *, in_chrome: bool, in_content: bool
+    element: etree._Element, blocks: list[Block], *, in_chrome: bool, in_content: bool
 ) -> None:
     tag = element.tag
     in_content = in_content or tag in CONTENT_TAGS
@@ -78,7 +78,7 @@ def _walk(
 
 
 def _collect(
-    element: lxml_html.HtmlElement,
+    element: etree._Element,
     parts: list[str],
     blocks: list[Block] | None,
     *,
@@ -110,9 +110,12 @@ def _collect(
             parts.append(child.tail)
 
 
-def _emit(
-    element: lxml_html.HtmlElement, parts: list[str], in_chrome: bool, blocks: list[Block]
-) -> None:
-    text = collapse("".join(parts))
+def _emit(element: etree._Element, parts: list[str], in_chrome: bool, blocks: list[Block]) -> None:
+    if not parts:
+        return
+    joined = "".join(parts)
+    if joined.isspace():
+        return  # most emits are the indentation between block children
+    text = collapse(joined)
     if text:
         blocks.append(Block(element, element.tag, text, in_chrome))

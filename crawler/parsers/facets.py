@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from lxml import html as lxml_html
+from lxml import etree
 
 from crawler.parsers.blocks import collapse, text_of
 from crawler.parsers.record import TagCount
@@ -20,18 +20,18 @@ _LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
 _LIST_TAGS = ("ul", "ol")
 
 
-def extract_tag_counts(root: lxml_html.HtmlElement) -> list[TagCount]:
+def extract_tag_counts(root: etree._Element) -> list[TagCount]:
     """Every facet of the page, in page order."""
     # Fast path for the site's markup; the general rule gives the same answer.
     items = root.xpath('//li[@class="sorting"]') or root.xpath("//li")
     facets: list[TagCount] = []
-    group_of_list: dict[lxml_html.HtmlElement, str | None] = {}
-    last_group_item: dict[lxml_html.HtmlElement, str] = {}
+    group_of_list: dict[etree._Element, str | None] = {}
+    last_group_item: dict[etree._Element, str] = {}
     for item in items:
         parent = item.getparent()
         if parent is None or parent.tag not in _LIST_TAGS:
             continue
-        text = text_of(item)
+        text = collapse("".join(item.itertext()))
         match = _LABEL_COUNT.match(text)
         if not match:
             if text and len(text) <= 60 and not item.xpath(".//li"):
@@ -61,13 +61,13 @@ def extract_tag_counts(root: lxml_html.HtmlElement) -> list[TagCount]:
     return facets
 
 
-def _all_items_counted(list_element: lxml_html.HtmlElement) -> bool:
+def _all_items_counted(list_element: etree._Element) -> bool:
     items = [child for child in list_element if child.tag == "li"]
     counted = sum(1 for child in items if _LABEL_COUNT.match(text_of(child)))
     return len(items) >= 3 and counted >= len(items) - 1
 
 
-def _heading_before(list_element: lxml_html.HtmlElement) -> str | None:
+def _heading_before(list_element: etree._Element) -> str | None:
     """The nearest short text before the list, looking up at most three levels."""
     node = list_element
     for _ in range(4):

@@ -6,7 +6,7 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import html as lxml_html
+from lxml import etree
 
 from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
 from crawler.parsers.dates import DATE_ONLY, parse_date
@@ -30,7 +30,7 @@ _NEXT_TEXTS = frozenset({"next", "next page", "older", "older posts", "›", "»
 _CARD_DEPTH = 4
 
 
-def parse_listing(root: lxml_html.HtmlElement, url: str, kind: str) -> dict[str, Any]:
+def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
     article_links: list[str] = []
     archive_links: list[str] = []
     titles: dict[str, str] = {}
@@ -83,7 +83,7 @@ def parse_listing(root: lxml_html.HtmlElement, url: str, kind: str) -> dict[str,
     }
 
 
-def _in_prose(anchor: lxml_html.HtmlElement, anchor_text: str) -> bool:
+def _in_prose(anchor: etree._Element, anchor_text: str) -> bool:
     """A link inside a sentence (a summary's inline link) is not a card title."""
     for ancestor in anchor.iterancestors():
         if ancestor.tag in BLOCK_TAGS:
@@ -91,13 +91,13 @@ def _in_prose(anchor: lxml_html.HtmlElement, anchor_text: str) -> bool:
     return False
 
 
-def _is_next_link(anchor: lxml_html.HtmlElement) -> bool:
+def _is_next_link(anchor: etree._Element) -> bool:
     if "next" in (anchor.get("rel") or "").lower().split():
         return True
-    return collapse(anchor.text_content()).lower() in _NEXT_TEXTS
+    return collapse("".join(anchor.itertext())).lower() in _NEXT_TEXTS
 
 
-def _card_date(anchor: lxml_html.HtmlElement, target: str, page_url: str) -> str | None:
+def _card_date(anchor: etree._Element, target: str, page_url: str) -> str | None:
     """The date shown in the card around `anchor`, if the card is about `target` alone."""
     node = anchor
     for _ in range(_CARD_DEPTH):

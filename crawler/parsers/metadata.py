@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lxml import html as lxml_html
+from lxml import etree
 
 from crawler.parsers.blocks import collapse
 
@@ -22,11 +22,11 @@ class PageMetadata:
     json_ld_article: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, root: lxml_html.HtmlElement) -> PageMetadata:
+    def read(cls, root: etree._Element) -> PageMetadata:
         meta = cls()
         titles = root.xpath("//title")
         if titles:
-            meta.seo_title = collapse(titles[0].text_content()) or None
+            meta.seo_title = collapse("".join(titles[0].itertext())) or None
         first: dict[str, str] = {}
         for element in root.xpath("//meta[@content]"):
             key = (element.get("property") or element.get("name") or "").strip().lower()
@@ -49,7 +49,7 @@ class PageMetadata:
         return self.og_title or (collapse(headline) if isinstance(headline, str) else None)
 
 
-def _json_ld_article(root: lxml_html.HtmlElement) -> dict[str, Any]:
+def _json_ld_article(root: etree._Element) -> dict[str, Any]:
     for script in root.xpath('//script[@type="application/ld+json"]'):
         try:
             data = json.loads(script.text or "")
