@@ -15,7 +15,11 @@ from crawler.parsers.listing import parse_listing
 from crawler.parsers.metadata import PageMetadata
 from crawler.parsers.urls import canonicalize, is_article_url, listing_kind, section_of
 
-_NOT_FOUND = re.compile(r"\b(?:page not found|404)\b|\bnot found\b\s*$", re.IGNORECASE)
+_NOT_FOUND = re.compile(
+    r"page not found|page (?:could|can)(?:not|n.t) be found"
+    r"|^(?:error )?404(?:\s*[-:|]|$)|^not found\b",
+    re.IGNORECASE,
+)
 _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 _HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
