@@ -1,0 +1,462 @@
+"""A static HTTP server for a directory laid out like the site (docs/replay.md).
+
+The crawler is tested and benchmarked against it, so it answers like a real origin
+where the crawler cares: `Last-Modified`/`ETag` with 304s, 404s, 410s, redirects and
+temporary failures configured in `_rules.json`, and a request log that tests read
+to prove what was (not) requested.
+
+It is a `ThreadingHTTPServer` speaking HTTP/1.1 keep-alive with a deep listen
+backlog: `http.server`'s default backlog of 5 overflows under Scrapy's concurrency
+(20 pages/s), and a Twisted server cannot run in a thread beside a Scrapy reactor in
+the same process. For benchmarks, `spawn()` runs it in its own process so it never
+shares a GIL with the crawler.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import posixpath
+import re
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+logger = logging.getLogger(__name__)
+
+RULES_FILE = "_rules.json"
+INDEX_FILE = "index.html"
+# A query is kept in the file name after this mark: `breast-cancer@page=2`.
+QUERY_MARK = "@"
+
+_CONTENT_TYPES = {
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+    ".gz": "application/gzip",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".css": "text/css",
+    ".js": "text/javascript",
+}
+# Site pages often have no extension (facet pages end in the tag name): HTML.
+_DEFAULT_TYPE = "text/html; charset=utf-8"
+
+
+def query_file_name(name: str, query: str) -> str:
+    """The file name that stores `name?query` (the `/` of a query cannot be in a name)."""
+    return f"{name}{QUERY_MARK}{quote(query, safe='=&;,:+%')}"
+
+
+def file_for(root: Path, path: str, query: str = "") -> Path | None:
+    """The file serving `path?query` under `root`, or None when there is none.
+
+    Layout (docs/replay.md): URL path segments are percent-decoded into names; a URL
+    that is both a page and a directory prefix stores its page as `<path>/index.html`;
+    a query is stored in the name (`query_file_name`); a query without its own file
+    is ignored, as a static origin would.
+    """
+    names = [unquote(part) for part in path.split("/") if part]
+    if any(name in (".", "..") or "/" in name or "\0" in name for name in names):
+        return None
+    candidates = []
+    if query and names:
+        candidates.append(root.joinpath(*names[:-1], query_file_name(names[-1], query)))
+    candidates.append(root.joinpath(*names))
+    for candidate in candidates:
+        if candidate.is_dir():
+            candidate = candidate / INDEX_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def url_path_for_file(root: Path, file: Path) -> str:
+    """The inverse of `file_for` (path and query), for listings and tests."""
+    parts = list(file.relative_to(root).parts)
+    if parts and parts[-1] == INDEX_FILE:
+        parts.pop()
+    query = ""
+    if parts and QUERY_MARK in parts[-1]:
+        parts[-1], _, query = parts[-1].partition(QUERY_MARK)
+        query = unquote(query)
+    path = "/" + "/".join(quote(part, safe=":@!$&'()*+,;=-._~") for part in parts)
+    return path + (f"?{query}" if query else "")
+
+
+def content_type_for(file: Path) -> str:
+    name = file.name.split(QUERY_MARK, 1)[0]
+    return _CONTENT_TYPES.get(posixpath.splitext(name)[1].lower(), _DEFAULT_TYPE)
+
+
+@dataclass
+class Rules:
+    """Per-site answers that are not files, from `_rules.json` (docs/replay.md)."""
+
+    redirects: dict[str, tuple[str, int]] = field(default_factory=dict)
+    gone: frozenset[str] = frozenset()
+    # path -> {"status": 503, "headers": {...}, "times": N (then served normally)}
+    status: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Rules:
+        redirects = {}
+        for source, target in data.get("redirects", {}).items():
+            if isinstance(target, str):
+                redirects[source] = (target, 301)
+            else:
+                redirects[source] = (str(target[0]), int(target[1]))
+        return cls(
+            redirects=redirects,
+            gone=frozenset(data.get("gone", [])),
+            status={path: dict(rule) for path, rule in data.get("status", {}).items()},
+        )
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+def http_date(timestamp: float) -> str:
+    return email.utils.formatdate(timestamp, usegmt=True)
+
+
+class ReplaySite:
+    """What to answer for a request: files, rules and conditional requests.
+
+    Kept apart from the HTTP plumbing so it is easy to read and to test.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"replay site directory not found: {self.root}")
+        self._rules = Rules()
+        self._rules_stamp: tuple[int, int] | None = None
+        self._status_hits: dict[str, int] = {}
+        self._etags: dict[Path, tuple[tuple[int, int], str]] = {}
+        self._lock = threading.Lock()
+
+    def rules(self) -> Rules:
+        """The rules file, re-read when it changes: tests rewrite the site while it runs."""
+        path = self.root / RULES_FILE
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stamp = None
+        else:
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if stamp != self._rules_stamp:
+                self._rules_stamp = stamp
+                data = json.loads(path.read_text("utf-8")) if stamp else {}
+                self._rules = Rules.from_json(data)
+                self._status_hits.clear()
+            return self._rules
+
+    def answer(self, method: str, target: str, headers: Any, host: str) -> Answer:
+        """The answer to `method target` (`headers` has `.get`, `host` is `host:port`)."""
+        parts = urlsplit(target)
+        path, query = parts.path or "/", parts.query
+        rules = self.rules()
+        rule = rules.status.get(path)
+        if rule is not None and self._use_status_rule(path, rule):
+            return Answer(int(rule["status"]), dict(rule.get("headers", {})))
+        if path in rules.redirects:
+            location, status = rules.redirects[path]
+            if location.startswith("/"):
+                location = f"http://{host}{location}"
+            return Answer(status, {"Location": location})
+        if path in rules.gone:
+            return Answer(410, {})
+        if path.startswith(f"/{RULES_FILE}"):
+            return Answer(404, {})
+        file = file_for(self.root, path, query)
+        if file is None:
+            return Answer(404, {})
+        stat = file.stat()
+        body = file.read_bytes()
+        etag = self._etag(file, stat, body)
+        last_modified = http_date(stat.st_mtime)
+        answer_headers = {
+            "Content-Type": content_type_for(file),
+            "Last-Modified": last_modified,
+            "ETag": etag,
+        }
+        if _not_modified(headers, etag, stat.st_mtime):
+            return Answer(304, answer_headers)
+        return Answer(200, answer_headers, body)
+
+    def _use_status_rule(self, path: str, rule: dict[str, Any]) -> bool:
+        times = rule.get("times")
+        if times is None:
+            return True
+        with self._lock:
+            hits = self._status_hits.get(path, 0)
+            self._status_hits[path] = hits + 1
+        return hits < int(times)
+
+    def _etag(self, file: Path, stat: os.stat_result, body: bytes) -> str:
+        # From the content, not the mtime: a page regenerated with the same bytes keeps it.
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._etags.get(file)
+        if cached and cached[0] == stamp:
+            return cached[1]
+        etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+        self._etags[file] = (stamp, etag)
+        return etag
+
+
+def _not_modified(headers: Any, etag: str, mtime: float) -> bool:
+    # RFC 9110 13.2.2: If-None-Match wins over If-Modified-Since when both are sent.
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    if_modified_since = headers.get("If-Modified-Since")
+    if if_modified_since:
+        try:
+            since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            return False
+        return int(mtime) <= since
+    return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: Scrapy reuses its connections
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self._serve(with_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server API
+        self._serve(with_body=False)
+
+    def _serve(self, with_body: bool) -> None:
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
+        try:
+            answer = self.server.site.answer(self.command, self.path, self.headers, host)
+        except Exception:  # a server bug must show as a 500, not a hung connection
+            logger.exception("replay server failed on %s", self.path)
+            answer = Answer(500, {})
+        body = answer.body
+        if answer.status >= 400 and not body:
+            body = f"<html><body><h1>{answer.status}</h1></body></html>\n".encode()
+            answer.headers.setdefault("Content-Type", _DEFAULT_TYPE)
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if answer.status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if with_body and answer.status != 304:
+            self.wfile.write(body)
+        self.server.record(self.command, self.path, answer.status)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        # The request log replaces http.server's stderr line per request.
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    # The point of this class: http.server's backlog of 5 drops connections under load.
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], site: ReplaySite, log: Any) -> None:
+        self.site = site
+        self.requests: list[tuple[str, str, int]] = []
+        self._log = log
+        self._log_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def record(self, method: str, target: str, status: int) -> None:
+        self.requests.append((method, target, status))
+        if self._log is not None:
+            with self._log_lock:
+                self._log.write(f"{method}\t{target}\t{status}\n")
+                self._log.flush()
+
+
+class ReplayServer:
+    """Serve `root_dir` on 127.0.0.1 from a background thread.
+
+    >>> server = ReplayServer("fixtures/site").start()
+    >>> server.url                      # 'http://127.0.0.1:40123'
+    >>> server.requests                 # [('GET', '/robots.txt', 200), ...]
+    >>> server.stop()
+
+    Also a context manager (`with ReplayServer(dir) as server: ...`).
+    """
+
+    def __init__(
+        self,
+        root_dir: str | os.PathLike[str],
+        port: int = 0,
+        log: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.site = ReplaySite(root_dir)
+        self._port = port
+        self._log_path = log
+        self._log_file: Any = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ReplayServer:
+        if self._log_path is not None:
+            self._log_file = open(self._log_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._server = _Server(("127.0.0.1", self._port), self.site, self._log_file)
+        self._thread = threading.Thread(
+            # A short poll keeps stop() quick; idle cost is negligible.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="replay-server",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def wait(self) -> None:
+        """Block the calling thread (the CLI) until interrupted, then stop."""
+        if self._thread is None:
+            raise RuntimeError("replay server not started")
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        finally:
+            self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("replay server not started")
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        """(method, path+query, status) of every request answered, in order."""
+        return list(self._server.requests) if self._server else []
+
+    def clear_requests(self) -> None:
+        if self._server:
+            self._server.requests.clear()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+_SERVING = re.compile(r"serving .* on (http://127\.0\.0\.1:\d+)")
+
+
+class ReplayProcess:
+    """The replay server in a child process (`cwarchive replay-server`).
+
+    For benchmarks and crawls in the same process: the server then never competes
+    with the crawler for the GIL. The request log is read back from the log file.
+    """
+
+    def __init__(
+        self,
+        root_dir: str | os.PathLike[str],
+        log: str | os.PathLike[str],
+        port: int = 0,
+    ) -> None:
+        self.root = Path(root_dir)
+        self.log = Path(log)
+        self._port = port
+        self._process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    def start(self) -> ReplayProcess:
+        command = [
+            sys.executable, "-m", "cwarchive.replay", str(self.root),
+            "--port", str(self._port), "--log", str(self.log),
+        ]  # fmt: skip
+        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        assert self._process.stdout is not None
+        # The first stdout line names the port; a crash ends stdout instead.
+        line = self._process.stdout.readline()
+        match = _SERVING.search(line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"replay server did not start: {line.strip() or 'no output'}")
+        self.url = match.group(1)
+        return self
+
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        return read_log(self.log)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process is not None and self._process.stdout:
+            self._process.stdout.close()
+
+    def __enter__(self) -> ReplayProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def spawn(
+    root_dir: str | os.PathLike[str], log: str | os.PathLike[str], port: int = 0
+) -> ReplayProcess:
+    """Start the replay server in a child process; `.url`, `.requests`, `.stop()`."""
+    return ReplayProcess(root_dir, log, port).start()
+
+
+def read_log(path: str | os.PathLike[str]) -> list[tuple[str, str, int]]:
+    """The request log written with `--log`: (method, path+query, status) per line."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        return []
+    entries = []
+    for line in text.splitlines():
+        method, target, status = line.split("\t")
+        entries.append((method, target, int(status)))
+    return entries
+
+
+if __name__ == "__main__":  # `python -m cwarchive.replay DIR ...`, used by `spawn`
+    from cwarchive.commands.fixtures import replay_server
+
+    replay_server.main(args=sys.argv[1:], prog_name="cwarchive replay-server")
