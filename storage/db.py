@@ -1,0 +1,143 @@
+"""Engines and schema migrations: the one place that knows about backends."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option that makes a SQLite transaction take the write lock at BEGIN:
+# a transaction that reads and then writes would otherwise fail with "database is
+# locked" instead of waiting, when another writer committed in between.
+WRITE = "cwarchive_write"
+
+
+class ArchiveError(Exception):
+    """A problem with the archive database the user can fix; str() is one line."""
+
+
+class SchemaOutOfDate(ArchiveError):
+    """The database is behind the code's schema: `cwarchive db upgrade` fixes it."""
+
+
+class NoArchive(ArchiveError):
+    """A read-only command was pointed at a database with no archive in it."""
+
+
+def normalize_url(db_url: str) -> str:
+    """A plain path becomes a SQLite URL; `postgresql://` uses psycopg 3."""
+    if "://" not in db_url:
+        return "sqlite:///" + os.path.abspath(db_url)
+    if db_url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + db_url.split("://", 1)[1]
+    return db_url
+
+
+def _dumps(value: Any) -> str:
+    # Keep non-ASCII names readable in SQL (LIKE '%Müller%' must match).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_engine(db_url: str) -> Engine:
+    url = make_url(normalize_url(db_url))
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, json_serializer=_dumps)
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Take over BEGIN from the sqlite3 module (SQLAlchemy's documented recipe), so
+    # `_sqlite_on_begin` decides between a plain and an IMMEDIATE transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers work while a crawl writes
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # In WAL mode NORMAL is still safe against a killed process (only a power loss
+    # can lose the last commits) and saves an fsync per commit.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "storage/migrations has no revision"
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def has_tables(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return bool(inspect(conn).get_table_names())
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
+    """Apply migrations up to `revision`; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), revision)
+    after = current_revision(engine)
+    assert after is not None
+    return before, after
+
+
+def check_schema(engine: Engine, *, create: bool) -> None:
+    """Create an empty database at head, or refuse one that is not at head."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None and not has_tables(engine):
+        if create:
+            upgrade(engine)
+            return
+        raise NoArchive(
+            f"no archive in {safe_url(engine)}: run a crawl, `cwarchive ingest` "
+            "or `cwarchive db upgrade` first"
+        )
+    raise SchemaOutOfDate(
+        f"the archive schema is at {current or 'an unknown revision'}, this cwarchive "
+        f"needs {head}: run `cwarchive db upgrade`"
+    )
+
+
+def safe_url(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def sqlite_file(db_url: str) -> str | None:
+    """The file behind a SQLite URL, or None for other backends and :memory:."""
+    url = make_url(normalize_url(db_url))
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database

@@ -1,0 +1,296 @@
+"""The archive's tables as typed SQLAlchemy 2.0 declarative models.
+
+Every schema change here needs a migration in `storage/migrations/versions/`.
+See docs/storage.md for what each table means and example queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# JSONB on PostgreSQL so researchers can use containment (`@>`) and GIN indexes;
+# JSON (text with json_extract) on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware UTC datetime on every backend (SQLite keeps no time zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # Naive values are taken as UTC: that is what every caller here produces.
+            value = value.replace(tzinfo=dt.UTC)
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Run(Base):
+    """One crawl, ingest or reparse run, with its counters."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    site_root: Mapped[str] = mapped_column(String(500))
+    mode: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    parser_version: Mapped[str] = mapped_column(String(50))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_changed: Mapped[int] = mapped_column(Integer, default=0)
+    articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    articles_seen: Mapped[int] = mapped_column(Integer, default=0)
+    articles_removed: Mapped[int] = mapped_column(Integer, default=0)
+    articles_returned: Mapped[int] = mapped_column(Integer, default=0)
+    listings: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RawPage(Base):
+    """A fetched page's bytes, compressed, stored once per sha256 of the bytes."""
+
+    __tablename__ = "raw_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    compression: Mapped[str] = mapped_column(String(10))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Article(Base):
+    """One row per article_key; the pointer to its current version."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_key: Mapped[str] = mapped_column(String(500), unique=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    removed_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # use_alter: articles and versions point at each other.
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("versions.id", use_alter=True)
+    )
+    last_url: Mapped[str] = mapped_column(String(1000))
+    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+
+
+class Version(Base):
+    """One distinct content of an article: every field of the parse record."""
+
+    __tablename__ = "versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number"),
+        Index("ix_versions_article_id_content_hash", "article_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parser_version: Mapped[str] = mapped_column(String(50))
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    canonical_url: Mapped[str] = mapped_column(String(1000))
+    title: Mapped[str] = mapped_column(Text)
+    seo_title: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[str]] = mapped_column(JsonType)
+    read_minutes: Mapped[int | None] = mapped_column(Integer)
+    published: Mapped[dt.date | None] = mapped_column(Date)
+    reviewed: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    reviewers: Mapped[list[dict[str, str | None]]] = mapped_column(JsonType)
+    filed_month: Mapped[str | None] = mapped_column(String(7))
+    key_takeaways: Mapped[list[str]] = mapped_column(JsonType)
+    headings: Mapped[list[str]] = mapped_column(JsonType)
+    body_text: Mapped[str] = mapped_column(Text)
+    word_count: Mapped[int] = mapped_column(Integer)
+
+
+class VersionReviewer(Base):
+    """The reviewers of a version as rows, so SQL can ask "what did X review"."""
+
+    __tablename__ = "version_reviewers"
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), index=True)
+    url: Mapped[str | None] = mapped_column(String(1000))
+
+
+class Sidebar(Base):
+    """A distinct set of sidebar tag counts, shared by every page that showed it."""
+
+    __tablename__ = "sidebars"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Tag(Base):
+    """A tag: identity is `tag_id`; label-only tags (no link on the page) have none."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_id: Mapped[str | None] = mapped_column(String(500), unique=True)
+    label: Mapped[str | None] = mapped_column(String(500))
+    group: Mapped[str | None] = mapped_column(String(200))
+
+
+class TagLabel(Base):
+    """Every label a tag was shown with, and when (a renamed tag keeps its row)."""
+
+    __tablename__ = "tag_labels"
+    __table_args__ = (UniqueConstraint("tag_pk", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"))
+    label: Mapped[str] = mapped_column(String(500), index=True)
+    first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+
+
+class SidebarCount(Base):
+    """One facet of a sidebar, as displayed: label, group and count."""
+
+    __tablename__ = "sidebar_counts"
+
+    sidebar_id: Mapped[int] = mapped_column(ForeignKey("sidebars.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), index=True)
+    label: Mapped[str] = mapped_column(String(500))
+    group: Mapped[str | None] = mapped_column(String(200))
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Observation(Base):
+    """One fetch (or sighting) of an article in a run; URL changes live here."""
+
+    __tablename__ = "observations"
+    __table_args__ = (Index("ix_observations_run_id_kind", "run_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    # fetched | seen (304 or skipped) | gone (404/410 evidence) | reparsed
+    kind: Mapped[str] = mapped_column(String(10))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
+
+
+class ListingPage(Base):
+    """One fetch of a listing page (landing, directory, facet, author, archive)."""
+
+    __tablename__ = "listing_pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    listing_kind: Mapped[str | None] = mapped_column(String(20))
+    tag_pk: Mapped[int | None] = mapped_column(ForeignKey("tags.id"))
+    fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    article_links: Mapped[int] = mapped_column(Integer)
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
+
+
+class ArticleTag(Base):
+    """A facet page of a run listed this article under this tag.
+
+    `article_key` is not a foreign key: a facet page may list an article before (or
+    without) the article itself being fetched in that run.
+    """
+
+    __tablename__ = "article_tags"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+    article_key: Mapped[str] = mapped_column(String(500), primary_key=True, index=True)
+
+
+class RunTagCount(Base):
+    """The consolidated count of a tag in a run (rule in docs/storage.md)."""
+
+    __tablename__ = "run_tag_counts"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+    label: Mapped[str | None] = mapped_column(String(500))
+    group: Mapped[str | None] = mapped_column(String(200))
+    # Null when no page of the run showed the tag in its sidebar.
+    count: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    pages_agreeing: Mapped[int] = mapped_column(Integer)
+    distinct_counts: Mapped[int] = mapped_column(Integer)
+    # Articles the tag's facet pages listed in the run; null when none was fetched.
+    listed: Mapped[int | None] = mapped_column(Integer)
+
+
+class ParseError(Base):
+    """A fetched page that did not parse into a record."""
+
+    __tablename__ = "parse_errors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    reason: Mapped[str] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,39 @@
+"""Shared fixtures. Keep them general: several test modules use them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_ENV = "CWARCHIVE_TEST_PG"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty archive database URL: a SQLite file, then a PostgreSQL schema.
+
+    PostgreSQL runs when CWARCHIVE_TEST_PG is set (`.ci/run` sets it); each test gets
+    its own schema (via `search_path`), so tests can run in parallel (`pytest -n 2`).
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.sqlite'}"
+        return
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set: PostgreSQL storage tests skipped")
+    import psycopg
+
+    plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
