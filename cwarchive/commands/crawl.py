@@ -1,9 +1,316 @@
-"""Commands of this group are registered on the main CLI by `register`."""
+"""`cwarchive crawl` and `cwarchive demo`: the Scrapy crawl, in this process.
+
+A thin shell: options become `ARCHIVE_*` and Scrapy settings over the project's
+(`crawler/settings.py`), the crawl runs through `CrawlerProcess`, and the stats it
+leaves become the summary and the exit status (0 completed, 1 completed with an
+error rate over `--max-error-rate`, 2 usage error, 3 interrupted).
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
 import click
+
+from crawler.parsers.urls import SITE
+from cwarchive.errors import CliError
+from cwarchive.options import DEFAULT_DB, db_option, json_option, resolve_db_url
+
+EXIT_COMPLETED = 0
+EXIT_ERRORS = 1
+EXIT_INTERRUPTED = 3
+
+FIXTURE_SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
+
+
+def is_loopback(root: str) -> bool:
+    host = urlsplit(root).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_site_root(root: str) -> str:
+    parts = urlsplit(root)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise CliError(
+            f"--site must be a root URL like http://127.0.0.1:8000, not {root!r} "
+            "(the site's paths are kept as they are)"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def crawl_overrides(
+    *,
+    site: str = SITE,
+    db_url: str | None,
+    full: bool = False,
+    tags: bool = False,
+    limit: int = 0,
+    since: str = "",
+    sections: tuple[str, ...] = (),
+    job_dir: str | None = None,
+    warc_dir: str | None = None,
+    max_error_rate: float = 0.05,
+    throttle: bool | None = None,
+    log_level: str = "INFO",
+) -> dict[str, Any]:
+    """The settings a crawl's options stand for, over the project's defaults."""
+    overrides: dict[str, Any] = {
+        "ARCHIVE_SITE_ROOT": site,
+        "ARCHIVE_DB_URL": db_url or "",
+        "ARCHIVE_MODE": "full" if full else "incremental",
+        "ARCHIVE_TAGS": tags,
+        "ARCHIVE_LIMIT": limit,
+        "ARCHIVE_SINCE": since,
+        "ARCHIVE_MAX_ERROR_RATE": max_error_rate,
+        "LOG_LEVEL": log_level,
+    }
+    if sections:
+        overrides["ARCHIVE_SECTIONS"] = list(sections)
+    if job_dir:
+        overrides["JOBDIR"] = job_dir
+    if warc_dir:
+        overrides["ARCHIVE_WARC_DIR"] = warc_dir
+    # Politeness is for other people's servers: a replay server on this machine is
+    # ours, and the throttle would only measure itself.
+    if throttle is False or (throttle is None and is_loopback(site)):
+        overrides.update(
+            AUTOTHROTTLE_ENABLED=False,
+            DOWNLOAD_DELAY=0,
+            DOWNLOAD_DELAY_JITTER=0,
+            CONCURRENT_REQUESTS=16,
+            CONCURRENT_REQUESTS_PER_DOMAIN=16,
+        )
+    return overrides
+
+
+def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
+    """Run the spider once in this process; its final stats. Once per process (Twisted)."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.settings import Settings
+
+    from crawler.spiders.cancerwise import CancerwiseSpider
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(overrides, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(CancerwiseSpider)
+    progress = None
+    if live:
+        from rich.console import Console
+        from scrapy import signals
+
+        from cwarchive.progress import LiveProgress
+
+        progress = LiveProgress(crawler.stats, Console(stderr=True))
+        crawler.signals.connect(progress.stop, signal=signals.spider_closed)
+    process.crawl(crawler)
+    if progress is not None:
+        progress.start()
+    process.start()
+    return crawler.stats.get_stats() if crawler.stats else {}
+
+
+def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
+    if numbers.get("status") == "interrupted" or numbers.get("finish_reason") in (
+        "shutdown",
+        "killed",
+        "cancelled",
+    ):
+        return EXIT_INTERRUPTED
+    if numbers.get("finish_reason") != "finished" or numbers.get("status") == "failed":
+        return EXIT_ERRORS
+    if numbers.get("error_rate", 0.0) > max_error_rate:
+        return EXIT_ERRORS
+    return EXIT_COMPLETED
+
+
+def check_archive(db_url: str) -> None:
+    """Open the archive once before crawling: a bad URL or an old schema is a usage error."""
+    from storage import Archive, SchemaOutOfDate
+
+    try:
+        Archive.open(db_url).close()
+    except SchemaOutOfDate as error:
+        raise CliError(str(error)) from None
+    except Exception as error:  # a bad URL, a missing driver, an unwritable path
+        raise CliError(f"cannot open the archive {db_url}: {error}") from None
+
+
+def report(numbers: dict[str, Any], as_json: bool, db_url: str | None, title: str) -> None:
+    if as_json:
+        click.echo(json.dumps({**numbers, "db": db_url}, default=str))
+        return
+    from rich.console import Console
+
+    from cwarchive.progress import summary_table
+
+    console = Console()
+    console.print(summary_table(numbers, title=title))
+    if db_url:
+        console.print(f"archive: {db_url}")
+
+
+def crawl_and_report(
+    overrides: dict[str, Any], *, as_json: bool, max_error_rate: float, title: str
+) -> int:
+    from cwarchive.progress import figures
+
+    db_url = overrides.get("ARCHIVE_DB_URL") or None
+    if db_url:
+        check_archive(db_url)
+    live = not as_json and sys.stderr.isatty()
+    if live and "LOG_LEVEL" not in overrides:
+        overrides["LOG_LEVEL"] = "WARNING"
+    stats = run_crawl(overrides, live=live)
+    numbers = figures(stats)
+    report(numbers, as_json, db_url, title)
+    return exit_status(numbers, max_error_rate)
+
+
+@click.command("crawl")
+@click.option(
+    "--site",
+    default=SITE,
+    show_default=True,
+    help="Request every site URL on this root instead (same path and query), e.g. a "
+    "replay server. Records keep www.mdanderson.org URLs.",
+)
+@db_option
+@click.option("--full", is_flag=True, help="Fetch every article, not only what changed.")
+@click.option("--tags", is_flag=True, help="Follow every facet through its next pages.")
+@click.option("--limit", type=click.IntRange(min=0), default=0, help="Fetch at most N articles.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only articles whose sitemap lastmod is on or after DATE (YYYY-MM-DD).",
+)
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    help="Section to archive (cancerwise, publications/cancer-frontline); repeatable.",
+)
+@click.option(
+    "--job-dir",
+    type=click.Path(file_okay=False),
+    help="Scrapy JOBDIR: an interrupted crawl run again with it resumes where it stopped.",
+)
+@click.option("--warc", "warc_dir", type=click.Path(file_okay=False), help="Also write a WARC.")
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.05,
+    show_default=True,
+    help="Exit 1 when more than this share of pages failed.",
+)
+@click.option(
+    "--throttle/--no-throttle",
+    default=None,
+    help="AutoThrottle and 1 s delay (default: on, off for a loopback --site).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default=None,
+    help="Scrapy's log level (default INFO; WARNING under the live display).",
+)
+@json_option
+def crawl_command(
+    site: str,
+    db_url: str,
+    full: bool,
+    tags: bool,
+    limit: int,
+    since: Any,
+    sections: tuple[str, ...],
+    job_dir: str | None,
+    warc_dir: str | None,
+    max_error_rate: float,
+    throttle: bool | None,
+    log_level: str | None,
+    as_json: bool,
+) -> None:
+    """Crawl the site (or a replay of it) into the archive.
+
+    Incremental by default: articles whose sitemap lastmod is not newer than their
+    last fetch are not fetched; the rest get conditional requests. Exit status: 0
+    completed, 1 error rate over --max-error-rate, 2 usage error, 3 interrupted.
+
+    \b
+    Examples:
+      cwarchive crawl --db archive.sqlite                 # nightly, incremental
+      cwarchive crawl --full --warc warc/ --job-dir job/  # everything, resumable
+      cwarchive crawl --site http://127.0.0.1:8000 --limit 50
+    """
+    overrides = crawl_overrides(
+        site=check_site_root(site),
+        db_url=resolve_db_url(db_url),
+        full=full,
+        tags=tags,
+        limit=limit,
+        since=since.date().isoformat() if since else "",
+        sections=sections,
+        job_dir=job_dir,
+        warc_dir=warc_dir,
+        max_error_rate=max_error_rate,
+        throttle=throttle,
+        log_level=(log_level or "INFO").upper(),
+    )
+    if log_level is None:
+        overrides.pop("LOG_LEVEL")
+    sys.exit(
+        crawl_and_report(overrides, as_json=as_json, max_error_rate=max_error_rate, title="crawl")
+    )
+
+
+@click.command("demo")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=DEFAULT_DB,
+    show_default=True,
+    help="SQLite file to crawl into.",
+)
+@json_option
+def demo_command(db_path: str, as_json: bool) -> None:
+    """Crawl the bundled replay site (fixtures/site/) into a SQLite file, offline.
+
+    \b
+    Example:
+      cwarchive demo && cwarchive runs
+    """
+    from cwarchive.replay import ReplayServer
+
+    if not FIXTURE_SITE.is_dir():
+        raise CliError(f"the bundled site is missing: {FIXTURE_SITE}")
+    db_url = resolve_db_url(db_path)
+    with ReplayServer(FIXTURE_SITE) as server:
+        if not as_json:
+            click.echo(f"replay server on {server.url} serving {FIXTURE_SITE}", err=True)
+        overrides = crawl_overrides(site=server.url, db_url=db_url, log_level="WARNING")
+        status = crawl_and_report(
+            overrides, as_json=as_json, max_error_rate=0.05, title="demo crawl"
+        )
+    if not as_json:
+        click.echo(f"archive written to {Path(db_path).resolve()}")
+        click.echo("next: cwarchive runs --db " + db_path + " ; cwarchive articles --db " + db_path)
+    sys.exit(status)
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
+    group.add_command(crawl_command)
+    group.add_command(demo_command)

@@ -1,0 +1,104 @@
+"""Scrapy project settings: polite defaults for the live site, and the `ARCHIVE_*` settings.
+
+`cwarchive crawl` and `scrapy crawl cancerwise` both start from this module; tests
+import the defaults from here. Every `ARCHIVE_*` setting is read by one component in
+its `from_crawler`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from crawler.parsers.urls import SITE
+
+BOT_NAME = "cwarchive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- Identity and politeness (docs/crawl.md) -------------------------------------
+# The contact is a placeholder: whoever runs the crawler against the live site sets
+# theirs in env CWARCHIVE_CONTACT (or replaces the whole USER_AGENT with `-s`).
+CWARCHIVE_CONTACT = os.environ.get("CWARCHIVE_CONTACT", "mailto:archive-operator@example.org")
+USER_AGENT = f"cwarchive/0.1 (+https://github.com/cwarchive/cwarchive; {CWARCHIVE_CONTACT})"
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "cwarchive"
+
+# One request a second against the live site: AutoThrottle adapts the delay to the
+# server's latency but never goes below DOWNLOAD_DELAY.
+DOWNLOAD_DELAY = 1.0
+DOWNLOAD_DELAY_JITTER = 0.5  # ±50%: no machine-regular beat
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+# Article pages are ~100 KB; anything near this is not an article.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# The longest Retry-After honoured; a server asking for more gets the page given up.
+ARCHIVE_RETRY_AFTER_MAX = 300.0
+# Exponential backoff between retries when the server sends no Retry-After.
+ARCHIVE_RETRY_BACKOFF_BASE = 2.0
+
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+# Scheduling order: breadth-first keeps discovery pages ahead of the articles they list.
+DEPTH_PRIORITY = 0
+
+# Scale-out seam: the frontier and its de-duplication are plain Scrapy settings, so a
+# shared frontier (e.g. scrapy-redis: SCHEDULER = "scrapy_redis.scheduler.Scheduler",
+# DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter") needs no code change.
+SCHEDULER = "scrapy.core.scheduler.Scheduler"
+DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
+
+# --- Components --------------------------------------------------------------------
+SPIDER_MIDDLEWARES = {
+    # Before the offsite middleware (500) sees them, site URLs are already on the root.
+    "crawler.middlewares.SiteRootSpiderMiddleware": 40,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # Catches what the spider did not build (redirect targets on the site's host);
+    # runs before the robots middleware (100) so the root's robots.txt is obeyed.
+    "crawler.middlewares.SiteRootDownloaderMiddleware": 50,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+    # After HttpCompression (590) and redirects (600) in response order: the WARC
+    # gets the bytes as sent, 301s included.
+    "crawler.middlewares.WarcMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.dedupe.DedupePipeline": 200,
+    "pipelines.persist.PersistPipeline": 300,
+}
+EXTENSIONS = {
+    "crawler.extensions.ProgressLog": 500,
+}
+
+# --- The archive (docs/architecture.md) ----------------------------------------------
+# Any SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...); empty turns persisting off.
+ARCHIVE_DB_URL = "sqlite:///cwarchive.sqlite"
+# Where requests go; records keep https://www.mdanderson.org URLs whatever this is.
+ARCHIVE_SITE_ROOT = SITE
+ARCHIVE_SECTIONS = ["cancerwise"]
+ARCHIVE_MODE = "incremental"  # or "full"
+# Follow every facet through its next pages even when incremental (`--tags`).
+ARCHIVE_TAGS = False
+ARCHIVE_LIMIT = 0  # at most this many article pages fetched; 0 = no limit
+ARCHIVE_SINCE = ""  # ISO date: only articles whose sitemap lastmod is on/after it
+ARCHIVE_BATCH_SIZE = 200
+ARCHIVE_WARC_DIR = ""  # empty: no WARC
+ARCHIVE_MAX_ERROR_RATE = 0.05
+# Sitemaps declared in robots.txt that are read besides `<section>-sitemap.xml`.
+ARCHIVE_SITEMAPS = ["sitemap.xml"]
+# Log a plain progress line every this many pages (when not on a terminal).
+ARCHIVE_PROGRESS_EVERY = 1000

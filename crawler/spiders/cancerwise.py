@@ -1,0 +1,424 @@
+"""The crawl of the archived sections: discovery, modes, re-checks (docs/crawl.md).
+
+Navigation only. Every fetched page leaves as a `PageItem` (URL, status, bytes,
+headers, time, kind) for the pipelines to parse and persist; the only reading done
+here is following links, and listing pages are read through `parse_page` for that.
+
+Order of a run:
+1. robots.txt → the sitemaps it declares → article URLs of the configured sections,
+   with their `lastmod`; at the same time the landing page, the directory, the facet
+   pages and the current year's archives (every run: they carry the tag counts).
+2. When the spider first goes idle, discovery is complete: articles that only the
+   listings link are fetched (an article listed by the sitemap was decided there).
+3. On the next idle, known articles that discovery no longer lists are re-checked at
+   their last URL (404/410: gone; a redirect is followed to the new URL).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Self
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.spiders import SitemapSpider
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.python.failure import Failure
+
+from crawler.items import PageItem, PageKind
+from crawler.parsers import PageError, parse_page
+from crawler.parsers.urls import (
+    SITE,
+    article_key,
+    canonicalize,
+    is_archive_url,
+    is_article_url,
+    listing_kind,
+    section_of,
+    site_url,
+)
+
+logger = logging.getLogger(__name__)
+
+_ARCHIVE_YEAR = re.compile(r"/(\d{4})(?:/\d{2})?\.html$")
+# Kept on items: what a later re-fetch needs (conditional request) or a reader checks.
+_KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date", "Location")
+# Responses the spider wants to see rather than have HttpErrorMiddleware drop.
+_ARTICLE_STATUSES = [304, 404, 410]
+
+# Discovery pages go first: the sooner the sitemaps are read, the sooner the
+# incremental decisions are made and article requests fill the queue.
+_PRIORITY_SITEMAP = 100
+_PRIORITY_LISTING = 50
+_PRIORITY_ARTICLE = 0
+
+
+def normalize_section(name: str) -> str:
+    """`cancer-frontline` and `publications/cancer-frontline` name the same section."""
+    name = name.strip().strip("/")
+    if name == "cancerwise" or "/" in name:
+        return name
+    return f"publications/{name}"
+
+
+def parse_lastmod(value: str | None) -> datetime | None:
+    """A sitemap `lastmod` as an aware UTC time; a date alone counts as its day's end.
+
+    A date-only lastmod says "changed some time that day": only a fetch after that
+    day is known to be newer, so the day's end is the safe comparison point.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # Storage hands back UTC times; SQLite drops the zone, so treat naive as UTC.
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+class CancerwiseSpider(SitemapSpider):
+    name = "cancerwise"
+    sitemap_urls = [f"{SITE}/robots.txt"]
+    # Article pages and year/month archives; everything else in a sitemap is ignored.
+    sitemap_rules = [
+        (r"\.h00-\d+\.html$", "parse_article"),
+        (r"/\d{4}(?:/\d{2})?\.html$", "parse_listing"),
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sections: list[str] = ["cancerwise"]
+        self.mode = "incremental"
+        self.follow_tags = False
+        self.limit = 0
+        self.since: datetime | None = None
+        self.wanted_sitemaps: re.Pattern[str] = re.compile(r"/sitemap\.xml$")
+        self.known: dict[str, Any] = {}
+        self.current_year = datetime.now(UTC).year
+        # Article keys listed by the sitemaps or listings, and those already decided
+        # (requested or counted as seen): an article is decided once per run.
+        self._listed: set[str] = set()
+        self._decided: set[str] = set()
+        self._listing_links: dict[str, str] = {}
+        self._seen_items: list[PageItem] = []
+        self._article_requests = 0
+        self._phase = "discovery"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider._configure(crawler)
+        crawler.signals.connect(spider._on_spider_idle, signal=signals.spider_idle)
+        return spider
+
+    def _configure(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.sections = [normalize_section(s) for s in settings.getlist("ARCHIVE_SECTIONS")]
+        self.mode = settings.get("ARCHIVE_MODE", "incremental")
+        if self.mode not in ("incremental", "full"):
+            raise ValueError(f"ARCHIVE_MODE must be incremental or full, not {self.mode!r}")
+        self.follow_tags = self.mode == "full" or settings.getbool("ARCHIVE_TAGS")
+        self.limit = settings.getint("ARCHIVE_LIMIT")
+        since = settings.get("ARCHIVE_SINCE")
+        self.since = datetime.combine(date.fromisoformat(since), time(), UTC) if since else None
+        # robots.txt declares sitemaps of the whole site; only ours and the general one.
+        names = [*settings.getlist("ARCHIVE_SITEMAPS")]
+        names += [f"{section.split('/')[0]}-sitemap.xml" for section in self.sections]
+        alternatives = "|".join(re.escape(name) for name in dict.fromkeys(names))
+        self.wanted_sitemaps = re.compile(rf"/(?:{alternatives})(?:\.gz)?$")
+        self.known = self._read_known(settings.get("ARCHIVE_DB_URL"))
+
+    def _read_known(self, db_url: str | None) -> dict[str, Any]:
+        """What the archive knows (last URL, fetch time, validators); empty without one."""
+        if not db_url:
+            return {}
+        from storage import Archive  # storage is optional for navigation-only runs
+
+        archive = Archive.open(db_url)
+        try:
+            return dict(archive.known_articles())
+        finally:
+            archive.close()
+
+    # --- Entry points ---------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        for url in self.sitemap_urls:
+            yield Request(
+                url,
+                callback=self._parse_sitemap,
+                errback=self._on_error,
+                priority=_PRIORITY_SITEMAP,
+                # Discovery runs again on a resumed job: it rebuilds what was listed.
+                dont_filter=True,
+                meta={"kind": "sitemap"},
+            )
+        for section in self.sections:
+            for path in (f"/{section}.html", f"/{section}.dir.html"):
+                yield self._listing_request(f"{SITE}{path}", dont_filter=True)
+
+    # --- Sitemaps ---------------------------------------------------------------------
+
+    def _parse_sitemap(self, response: Response) -> Iterator[Request | PageItem]:
+        # SitemapSpider's own callback, extended: its requests get this run's
+        # decisions (conditional headers, kinds), and robots.txt's sitemaps are
+        # narrowed to ours (the base class follows every one robots.txt declares).
+        if response.url.endswith("/robots.txt"):
+            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+                if self.wanted_sitemaps.search(url):
+                    yield self._sitemap_request(url)
+            return
+        for request in super()._parse_sitemap(response):
+            if request.callback == self._parse_sitemap:
+                yield self._sitemap_request(request.url)
+            elif request.callback == self.parse_listing:
+                yield self._listing_request(request.url)
+            else:
+                yield self._article_request(request.url)
+        yield from self._seen_items
+        self._seen_items.clear()
+
+    def _sitemap_request(self, url: str) -> Request:
+        return Request(
+            url,
+            callback=self._parse_sitemap,
+            errback=self._on_error,
+            priority=_PRIORITY_SITEMAP,
+            dont_filter=True,
+            meta={"kind": "sitemap"},
+        )
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """Keep the entries to fetch; the rest of this run's sitemap decisions live here."""
+        for entry in entries:
+            loc = entry.get("loc") or ""
+            if not loc or section_of(loc) not in self.sections:
+                continue
+            if is_article_url(loc):
+                if self._want_sitemap_article(loc, parse_lastmod(entry.get("lastmod"))):
+                    yield entry
+            elif is_archive_url(loc) and self._want_archive(loc):
+                yield entry
+            elif listing_kind(loc) is None:
+                yield entry  # a nested sitemap of a sitemap index
+
+    def _want_sitemap_article(self, loc: str, lastmod: datetime | None) -> bool:
+        key = article_key(loc)
+        self._listed.add(key)
+        if key in self._decided:
+            return False
+        if self.since and lastmod and lastmod < self.since:
+            self._decided.add(key)
+            return False
+        known = self.known.get(key)
+        if (
+            self.mode == "incremental"
+            and known is not None
+            and lastmod is not None
+            and _same_page(known.last_url, loc)
+            and (fetched := _aware(known.last_fetched_at)) is not None
+            and lastmod <= fetched
+        ):
+            self._decided.add(key)
+            self._seen_items.append(
+                PageItem(url=canonicalize(loc), kind=PageKind.SEEN, status=None)
+            )
+            self.crawler.stats.inc_value("archive/discovery/not_modified")
+            return False
+        return self._claim_article(key)
+
+    def _want_archive(self, url: str) -> bool:
+        match = _ARCHIVE_YEAR.search(url)
+        return self.mode == "full" or bool(match and int(match.group(1)) >= self.current_year)
+
+    # --- Requests ---------------------------------------------------------------------
+
+    def _claim_article(self, key: str) -> bool:
+        """Decide to fetch `key` unless decided already or over `--limit`."""
+        if key in self._decided:
+            return False
+        if self.limit and self._article_requests >= self.limit:
+            self.crawler.stats.inc_value("archive/discovery/over_limit")
+            return False
+        self._decided.add(key)
+        self._article_requests += 1
+        return True
+
+    def _article_request(self, url: str, recheck: bool = False) -> Request:
+        headers: dict[str, str] = {}
+        known = self.known.get(article_key(url))
+        # Validators only belong to the URL they came from; a new h00 URL is a new page.
+        if self.mode == "incremental" and known is not None and _same_page(known.last_url, url):
+            if known.etag:
+                headers["If-None-Match"] = known.etag
+            if known.last_modified:
+                headers["If-Modified-Since"] = known.last_modified
+        return Request(
+            url,
+            callback=self.parse_article,
+            errback=self._on_error,
+            headers=headers or None,
+            priority=_PRIORITY_ARTICLE,
+            meta={
+                "kind": "article",
+                "recheck": recheck,
+                "handle_httpstatus_list": _ARTICLE_STATUSES,
+            },
+        )
+
+    def _listing_request(self, url: str, dont_filter: bool = False) -> Request:
+        return Request(
+            url,
+            callback=self.parse_listing,
+            errback=self._on_error,
+            priority=_PRIORITY_LISTING,
+            dont_filter=dont_filter,
+            meta={"kind": "listing"},
+        )
+
+    # --- Callbacks ----------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        url = canonicalize(response.url)
+        if response.status in (404, 410) and article_key(url) not in self.known:
+            # A listing's link to a page that does not exist: nothing to mark removed.
+            self.crawler.stats.inc_value("archive/broken_links")
+            logger.info(
+                "broken link: %(url)s (%(status)d)", {"url": url, "status": response.status}
+            )
+            return
+        yield self._item(response, PageKind.ARTICLE, url=url)
+
+    def parse_listing(self, response: Response) -> Iterator[PageItem | Request]:
+        url = site_url(response.url)
+        item = self._item(response, PageKind.LISTING, url=url)
+        try:
+            record = parse_page(response.body, url)
+        except PageError:
+            yield item  # the validate pipeline parses again and records why
+            return
+        item.record = record  # parsed once: the validate pipeline reuses it
+        yield item
+        yield from self._follow_listing(response, url, record)
+
+    def _follow_listing(
+        self, response: Response, url: str, record: dict[str, Any]
+    ) -> Iterator[Request]:
+        kind = record.get("listing_kind")
+        for link in record.get("article_links", []):
+            if section_of(link) in self.sections:
+                yield from self._listing_article(link)
+        for link in record.get("archive_links", []):
+            if section_of(link) in self.sections and self._want_archive(link):
+                yield self._listing_request(link)
+        next_page = record.get("next_page")
+        if next_page and (kind not in ("facet", "author") or self.follow_tags):
+            yield self._listing_request(next_page)
+        # Facet and author pages are not record fields: found as links, like a reader would.
+        if kind in ("landing", "directory", "facet"):
+            for href in response.css("a::attr(href)").getall():
+                link = site_url(response.urljoin(href))
+                link_kind = listing_kind(link)
+                if section_of(link) not in self.sections:
+                    continue
+                if link_kind == "facet" or (link_kind == "author" and self.mode == "full"):
+                    yield self._listing_request(link.split("?", 1)[0])
+
+    def _listing_article(self, url: str) -> Iterator[Request]:
+        key = article_key(url)
+        self._listed.add(key)
+        if key in self._decided:
+            return
+        if self._phase == "discovery":
+            # The sitemap may still list it with a lastmod that spares the fetch.
+            self._listing_links.setdefault(key, url)
+        elif self._claim_article(key):
+            yield self._article_request(url)
+
+    def _item(self, response: Response, kind: PageKind, url: str) -> PageItem:
+        headers = {}
+        for name in _KEPT_HEADERS:
+            value = response.headers.get(name)
+            if value is not None:
+                headers[name] = value.decode("latin-1")
+        return PageItem(
+            url=url,
+            kind=kind,
+            status=response.status,
+            body=response.body,
+            headers=headers,
+            fetched_at=datetime.now(UTC),
+            fetched_url=response.url,
+        )
+
+    def _on_error(self, failure: Failure) -> None:
+        """A fetch that failed for good (after retries): counted, logged, never fatal."""
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # disallowed by robots.txt, filtered on purpose: not an error
+        stats = self.crawler.stats
+        stats.inc_value("archive/fetch_errors")
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            stats.inc_value(f"archive/fetch_errors/http_{status}")
+        else:
+            stats.inc_value("archive/fetch_errors/no_response")
+        logger.warning(
+            "fetch failed: %(url)s: %(error)s",
+            {"url": failure.request.url, "error": failure.getErrorMessage()},
+        )
+
+    # --- Later phases -------------------------------------------------------------------
+
+    def _on_spider_idle(self) -> None:
+        requests: list[Request] = []
+        if self._phase == "discovery":
+            self._phase = "listing-links"
+            for key, url in self._listing_links.items():
+                if self._claim_article(key):
+                    requests.append(self._article_request(url))
+            self._listing_links.clear()
+        if not requests and self._phase == "listing-links":
+            self._phase = "recheck"
+            requests = list(self._recheck_requests())
+        if requests:
+            logger.info(
+                "%(phase)s: %(n)d more requests", {"phase": self._phase, "n": len(requests)}
+            )
+            for request in requests:
+                # Requests from here skip the spider middlewares: the site-root
+                # downloader middleware maps them.
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    def _recheck_requests(self) -> Iterator[Request]:
+        for key, known in self.known.items():
+            if key in self._listed or key in self._decided:
+                continue
+            if getattr(known, "status", "active") in ("removed", "gone"):
+                continue
+            if section_of(known.last_url) not in self.sections:
+                continue
+            if self._claim_article(key):
+                self.crawler.stats.inc_value("archive/discovery/rechecks")
+                yield self._article_request(known.last_url, recheck=True)
+
+
+def _same_page(a: str | None, b: str) -> bool:
+    return bool(a) and canonicalize(a) == canonicalize(b)

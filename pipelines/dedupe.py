@@ -1,0 +1,42 @@
+"""Drop a page already handled in this run.
+
+The spider decides each article once, but two routes can still reach one article
+(a re-checked URL redirecting to an article the sitemap listed, a listing linked
+twice with different queries). Articles are identified by their key, not their URL:
+one article may show under several `h00` URLs.
+"""
+
+from __future__ import annotations
+
+from typing import Self
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from crawler.items import PageItem, PageKind
+from crawler.parsers.urls import article_key
+
+
+def identity(item: PageItem) -> tuple[str, str]:
+    if item.kind is PageKind.LISTING:
+        return ("listing", item.url)
+    return ("article", article_key(item.url))
+
+
+class DedupePipeline:
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self._seen: set[tuple[str, str]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.stats)
+
+    def process_item(self, item: PageItem) -> PageItem:
+        key = identity(item)
+        if key in self._seen:
+            self.stats.inc_value("archive/duplicates")
+            raise DropItem(f"already handled in this run: {item.url}", log_level="DEBUG")
+        self._seen.add(key)
+        return item

@@ -1,0 +1,136 @@
+"""Persist every page of the run through the archive (`storage.Archive`).
+
+The run's lifecycle follows the spider's: `start_run` when it opens, `finish_run`
+when it closes, with the status read from the close reason. Writes are batched by
+the archive itself (`ARCHIVE_BATCH_SIZE`); each article is one transaction there, so
+a killed crawl never leaves half an article.
+
+The archive class is a setting (`ARCHIVE_CLASS`) and the database a URL
+(`ARCHIVE_DB_URL`: SQLite or PostgreSQL), so scaling out changes settings, not code.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import load_object
+
+from crawler.items import PageItem, PageKind
+from crawler.parsers import PARSER_VERSION
+from crawler.parsers.urls import SITE, article_key
+
+logger = logging.getLogger(__name__)
+
+# Scrapy's close reasons → the run's status. Anything else (an exception, a
+# CloseSpider raised for another reason) is a failure worth looking at.
+_RUN_STATUS = {
+    "finished": "completed",
+    "shutdown": "interrupted",
+    "killed": "interrupted",
+    "cancelled": "interrupted",
+}
+
+
+def run_status(reason: str) -> str:
+    return _RUN_STATUS.get(reason, "failed")
+
+
+class PersistPipeline:
+    def __init__(self, crawler: Crawler, db_url: str, archive_class: Any) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.db_url = db_url
+        self.archive_class = archive_class
+        self.batch_size = crawler.settings.getint("ARCHIVE_BATCH_SIZE")
+        self.mode = crawler.settings.get("ARCHIVE_MODE", "incremental")
+        self.site_root = crawler.settings.get("ARCHIVE_SITE_ROOT") or SITE
+        # Opened here, not when the spider opens: a database that cannot be opened
+        # (schema out of date, bad URL) stops the crawl before any request is made.
+        self.archive: Any = archive_class.open(db_url, batch_size=self.batch_size)
+        self.run_id: Any = None
+        crawler.signals.connect(self._on_spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self._on_spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        db_url = crawler.settings.get("ARCHIVE_DB_URL")
+        if not db_url:
+            raise NotConfigured("no ARCHIVE_DB_URL: pages are not persisted")
+        archive_class = load_object(crawler.settings.get("ARCHIVE_CLASS", "storage.Archive"))
+        return cls(crawler, db_url, archive_class)
+
+    def _on_spider_opened(self, spider: Spider) -> None:
+        self.run_id = self.archive.start_run(
+            mode=self.mode, site_root=self.site_root, parser_version=PARSER_VERSION
+        )
+        self.stats.set_value("archive/run_id", self.run_id)
+        logger.info("run %(run)s started (%(mode)s)", {"run": self.run_id, "mode": self.mode})
+
+    def _on_spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archive is None:
+            return
+        status = run_status(reason)
+        try:
+            self.archive.finish_run(
+                self.run_id, status=status, pages_fetched=self.stats.get_value("archive/pages", 0)
+            )
+        finally:
+            self.archive.close()
+            self.archive = None
+        self.stats.set_value("archive/run_status", status)
+        logger.info("run %(run)s %(status)s", {"run": self.run_id, "status": status})
+
+    def process_item(self, item: PageItem) -> PageItem:
+        if item.status is not None:
+            self.stats.inc_value("archive/pages")
+        if item.kind is PageKind.SEEN:
+            self.archive.mark_seen(
+                self.run_id, article_key(item.url), url=item.url, http_status=None
+            )
+            self.stats.inc_value("archive/skipped")
+        elif item.error is not None:
+            self.archive.save_parse_error(
+                self.run_id, url=item.url, reason=item.error, raw=item.body, http_status=item.status
+            )
+        elif item.kind is PageKind.LISTING:
+            if item.record is not None:
+                self.archive.save_listing(
+                    self.run_id,
+                    item.record,
+                    raw=item.body,
+                    url=item.url,
+                    fetched_at=item.fetched_at,
+                )
+                self.stats.inc_value("archive/listings")
+        else:
+            self._persist_article(item)
+        return item
+
+    def _persist_article(self, item: PageItem) -> None:
+        key = article_key(item.url)
+        if item.status == 200 and item.record is not None:
+            outcome = self.archive.save_article(
+                self.run_id,
+                item.record,
+                raw=item.body,
+                url=item.url,
+                http_status=item.status,
+                fetched_at=item.fetched_at,
+                etag=item.etag,
+                last_modified=item.last_modified,
+            )
+            self.stats.inc_value(f"archive/{outcome}")
+        elif item.status == 304:
+            self.archive.mark_seen(self.run_id, key, url=item.url, http_status=304)
+            # A 304 is the server saying "unchanged": counted with the unchanged saves.
+            self.stats.inc_value("archive/unchanged")
+            self.stats.inc_value("archive/not_modified")
+        elif item.status in (404, 410):
+            self.archive.mark_gone(self.run_id, key, url=item.url, http_status=item.status)
+            self.stats.inc_value("archive/gone")
+        else:
+            self.stats.inc_value(f"archive/unexpected_status/{item.status}")
