@@ -555,11 +555,12 @@ class Archive:
             chunk = pages[start : start + 100]
             ids = {page["raw_page_id"] for page in chunk}
             with self.engine.connect() as conn:
-                data = dict(
-                    conn.execute(select(RawPage.id, RawPage.data).where(RawPage.id.in_(ids)))
-                    .tuples()
-                    .all()
-                )
+                data = {
+                    row.id: row.data
+                    for row in conn.execute(
+                        select(RawPage.id, RawPage.data).where(RawPage.id.in_(ids))
+                    )
+                }
             for page in chunk:
                 yield page, decompressor.decompress(data[page["raw_page_id"]])
 
@@ -929,9 +930,7 @@ class Archive:
                 select(ArticleTag.tag_pk, func.count())
                 .where(ArticleTag.run_id == run_id)
                 .group_by(ArticleTag.tag_pk)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
         rows = _consolidate(readings, sidebar_stats, listed)
         conn.execute(RunTagCount.__table__.delete().where(RunTagCount.run_id == run_id))

@@ -19,7 +19,12 @@ def sidebar(**counts: int) -> list[dict[str, Any]]:
     """The default sidebar, with counts overridden by keyword (breast=708, ...)."""
     values = {"breast": 712, "uterine": 78, "prevention": 882, **counts}
     return [
-        {"group": "Diseases", "label": "Breast Cancer", "count": values["breast"], "tag_id": BREAST},
+        {
+            "group": "Diseases",
+            "label": "Breast Cancer",
+            "count": values["breast"],
+            "tag_id": BREAST,
+        },
         {
             "group": "Diseases",
             "label": "Uterine Cancer",
@@ -101,7 +106,7 @@ def raw_page(record: dict[str, Any]) -> bytes:
     """Plausible HTML for a record: different content gives different bytes."""
     paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in record["body_text"].split("\n\n"))
     return (
-        f'<!DOCTYPE html><html><head><title>{html.escape(record["seo_title"] or "")}</title>'
+        f"<!DOCTYPE html><html><head><title>{html.escape(record['seo_title'] or '')}</title>"
         f'<link rel="canonical" href="{record["canonical_url"]}"></head><body>'
         f"<h1>{html.escape(record['title'])}</h1>{paragraphs}"
         f"<!-- {record['content_hash']} --></body></html>"

@@ -1,0 +1,167 @@
+"""Read-only questions researchers ask the archive; each returns JSON-ready dicts.
+
+The CLI (`cwarchive runs|articles|history|diff|tags`) is a thin shell over these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from storage.archive import VERSION_FIELDS
+from storage.models import Article, Observation, Run, RunTagCount, Tag, TagLabel, Version
+
+# Fields `diff` compares: every record field stored on a version.
+DIFF_FIELDS = tuple(name for name in VERSION_FIELDS if name != "content_hash")
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def runs(conn: Connection) -> list[dict[str, Any]]:
+    """Every run, oldest first, with status and counters."""
+    rows = conn.execute(select(Run).order_by(Run.id))
+    return [{k: _json(v) for k, v in row._asdict().items()} for row in rows]
+
+
+def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:
+    """One object per article with its current title and dates and its version count."""
+    counts = (
+        select(Version.article_id, func.count().label("versions"))
+        .group_by(Version.article_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Article.article_key,
+            Article.status,
+            Version.title,
+            Version.published,
+            Version.reviewed,
+            counts.c.versions,
+            Article.first_run_id.label("first_seen"),
+            Article.last_run_id.label("last_seen"),
+            Article.removed_run_id.label("removed_in"),
+        )
+        .outerjoin(Version, Version.id == Article.current_version_id)
+        .outerjoin(counts, counts.c.article_id == Article.id)
+        .order_by(Article.article_key)
+    )
+    if status:
+        query = query.where(Article.status == status)
+    return [{k: _json(v) for k, v in row._asdict().items()} for row in conn.execute(query)]
+
+
+def history(conn: Connection, article_key: str) -> list[dict[str, Any]]:
+    """The article's versions, oldest first: every record field and where it was fetched.
+
+    Raises KeyError for an article the archive does not hold.
+    """
+    article_id = conn.scalar(select(Article.id).where(Article.article_key == article_key))
+    if article_id is None:
+        raise KeyError(article_key)
+    versions = conn.execute(
+        select(Version).where(Version.article_id == article_id).order_by(Version.number)
+    ).all()
+    urls: dict[int, list[str]] = {}
+    for version_id, url in conn.execute(
+        select(Observation.version_id, Observation.url)
+        .where(Observation.article_id == article_id, Observation.version_id.is_not(None))
+        .order_by(Observation.id)
+    ):
+        seen = urls.setdefault(version_id, [])
+        if url not in seen:
+            seen.append(url)
+    return [
+        {
+            "article_key": article_key,
+            "version": v.number,
+            "first_seen_run": v.first_run_id,
+            "last_seen_run": v.last_run_id,
+            "parser_version": v.parser_version,
+            **{name: _json(getattr(v, name)) for name in VERSION_FIELDS},
+            "urls": urls.get(v.id, []),
+        }
+        for v in versions
+    ]
+
+
+def diff(
+    conn: Connection, field: str, from_run: int | None = None, to_run: int | None = None
+) -> list[dict[str, Any]]:
+    """Each change of `field` between consecutive versions of an article.
+
+    A change is in the range when the newer version first appeared in a run `r` with
+    `from_run < r <= to_run` (either bound optional): `--from 3 --to 4` is "what
+    changed in run 4". `from_run` of a change is the last run the old value was seen.
+    """
+    if field not in DIFF_FIELDS:
+        raise ValueError(f"unknown field {field!r}: one of {', '.join(DIFF_FIELDS)}")
+    column = getattr(Version, field)
+    rows = conn.execute(
+        select(
+            Article.article_key,
+            Version.number,
+            Version.first_run_id,
+            Version.last_run_id,
+            column.label("value"),
+        )
+        .join(Article, Article.id == Version.article_id)
+        .order_by(Article.article_key, Version.number)
+    ).all()
+    changes = []
+    for old, new in zip(rows, rows[1:], strict=False):
+        if old.article_key != new.article_key or old.value == new.value:
+            continue
+        if from_run is not None and new.first_run_id <= from_run:
+            continue
+        if to_run is not None and new.first_run_id > to_run:
+            continue
+        changes.append(
+            {
+                "article_key": new.article_key,
+                "field": field,
+                "old": _json(old.value),
+                "new": _json(new.value),
+                "from_run": old.last_run_id,
+                "to_run": new.first_run_id,
+                "from_version": old.number,
+                "to_version": new.number,
+            }
+        )
+    return changes
+
+
+def tags(conn: Connection, tag: str | None = None) -> list[dict[str, Any]]:
+    """The consolidated count per run and tag, oldest run first.
+
+    `tag` matches a tag id exactly, or any label the tag has carried (case-insensitive).
+    """
+    query = (
+        select(
+            RunTagCount.run_id.label("run"),
+            Tag.tag_id,
+            func.coalesce(RunTagCount.label, Tag.label).label("label"),
+            func.coalesce(RunTagCount.group, Tag.group).label("group"),
+            RunTagCount.count,
+            RunTagCount.listed,
+            RunTagCount.pages,
+            RunTagCount.pages_agreeing,
+            RunTagCount.distinct_counts,
+        )
+        .join(Tag, Tag.id == RunTagCount.tag_pk)
+        .order_by(RunTagCount.run_id, Tag.group, Tag.label, Tag.id)
+    )
+    if tag:
+        labelled = select(TagLabel.tag_pk).where(func.lower(TagLabel.label) == tag.lower())
+        query = query.where(
+            or_(Tag.tag_id == tag, func.lower(Tag.label) == tag.lower(), Tag.id.in_(labelled))
+        )
+    return [row._asdict() for row in conn.execute(query)]

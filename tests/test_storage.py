@@ -1,0 +1,463 @@
+"""The archive's rules, on SQLite and on PostgreSQL (fixture `archive_url`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from storage import Archive, NoArchive, SchemaOutOfDate, queries
+from storage import db as storage_db
+from storage.models import (
+    Article,
+    ArticleTag,
+    Observation,
+    ParseError,
+    RawPage,
+    Run,
+    RunTagCount,
+    Tag,
+    TagLabel,
+    Version,
+    VersionReviewer,
+)
+from tests.storage_records import BREAST, UTERINE, article, listing, raw_page, sidebar
+
+T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def archive(archive_url: str) -> Iterator[Archive]:
+    archive = Archive.open(archive_url, batch_size=3)
+    yield archive
+    archive.close()
+
+
+def save(archive: Archive, run: int, record: dict[str, Any], minute: int = 0) -> str:
+    return archive.save_article(
+        run,
+        record,
+        raw=raw_page(record),
+        url=record["url"],
+        http_status=200,
+        fetched_at=T0 + dt.timedelta(minutes=minute),
+    )
+
+
+def count(archive: Archive, model: Any, *where: Any) -> int:
+    archive.flush()
+    with archive.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def run_row(archive: Archive, run: int) -> Any:
+    with archive.engine.connect() as conn:
+        return conn.execute(select(Run).where(Run.id == run)).one()
+
+
+def start(archive: Archive, mode: str = "full") -> int:
+    return archive.start_run(mode=mode, site_root="https://www.mdanderson.org", parser_version="1")
+
+
+def test_new_unchanged_changed(archive: Archive) -> None:
+    run = start(archive)
+    first = article()
+    assert save(archive, run, first) == "new"
+    assert save(archive, run, first) == "unchanged"
+    changed = article(body_text="Screening finds cancer early. Updated in 2026.")
+    assert save(archive, run, changed) == "changed"
+    archive.finish_run(run, "completed", pages_fetched=3)
+
+    assert count(archive, Version) == 2
+    assert count(archive, Observation) == 3
+    assert count(archive, RawPage) == 2
+    row = run_row(archive, run)
+    assert (row.articles_new, row.articles_unchanged, row.articles_changed) == (1, 1, 1)
+    assert (row.status, row.pages_fetched) == ("completed", 3)
+    with archive.engine.connect() as conn:
+        versions = queries.history(conn, first["article_key"])
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[1]["body_text"] == changed["body_text"]
+    assert versions[1]["parser_version"] == "1"
+
+
+def test_unchanged_rerun_adds_no_version_and_no_raw_page(archive: Archive) -> None:
+    records = [article(f"cancerwise/story-{i}") for i in range(5)]
+    for _ in range(2):
+        run = start(archive)
+        for record in records:
+            save(archive, run, record)
+        archive.finish_run(run, "completed")
+    assert count(archive, Version) == 5
+    assert count(archive, RawPage) == 5
+    assert count(archive, Observation) == 10
+    assert run_row(archive, 2).articles_unchanged == 5
+    with archive.engine.connect() as conn:
+        assert set(conn.scalars(select(Version.last_run_id))) == {2}
+        assert {a["last_seen"] for a in queries.articles(conn)} == {2}
+
+
+def test_url_only_change_is_an_observation_not_a_version(archive: Archive) -> None:
+    before = article(h00=158_901)
+    after = article(h00=160_002)
+    assert before["content_hash"] == after["content_hash"]
+    run = start(archive)
+    save(archive, run, before)
+    archive.finish_run(run)
+    run = start(archive)
+    assert save(archive, run, after) == "unchanged"
+    archive.finish_run(run)
+
+    assert count(archive, Version) == 1
+    with archive.engine.connect() as conn:
+        (version,) = queries.history(conn, before["article_key"])
+    assert version["urls"] == [before["url"], after["url"]]
+    assert archive.known_articles()[before["article_key"]].last_url == after["url"]
+
+
+def test_removed_then_returned(archive: Archive) -> None:
+    record = article()
+    key = record["article_key"]
+    run = start(archive)
+    save(archive, run, record)
+    archive.finish_run(run)
+
+    run = start(archive)
+    archive.mark_gone(run, key, url=record["url"], http_status=404)
+    assert archive.known_articles()[key].status == "active"  # evidence only, until completed
+    archive.finish_run(run, "completed")
+    assert archive.known_articles()[key].status == "removed"
+    assert run_row(archive, run).articles_removed == 1
+    assert count(archive, Version) == 1  # its versions stay
+
+    run = start(archive)
+    assert save(archive, run, record) == "unchanged"
+    archive.finish_run(run)
+    assert archive.known_articles()[key].status == "active"
+    assert run_row(archive, run).articles_returned == 1
+    with archive.engine.connect() as conn:
+        (row,) = queries.articles(conn)
+    assert (row["status"], row["removed_in"], row["versions"]) == ("active", None, 1)
+
+
+@pytest.mark.parametrize("status", ["interrupted", "failed"])
+def test_no_removal_unless_the_run_completes(archive: Archive, status: str) -> None:
+    record = article()
+    run = start(archive)
+    save(archive, run, record)
+    archive.finish_run(run)
+    run = start(archive)
+    archive.mark_gone(run, record["article_key"], url=record["url"], http_status=410)
+    archive.finish_run(run, status)
+    assert archive.known_articles()[record["article_key"]].status == "active"
+
+
+def test_gone_evidence_ignored_when_fetched_in_the_same_run(archive: Archive) -> None:
+    record = article()
+    run = start(archive)
+    save(archive, run, record)
+    archive.finish_run(run)
+    run = start(archive)
+    archive.mark_gone(run, record["article_key"], url=record["url"], http_status=404)
+    save(archive, run, article(h00=999))  # found again under a new URL
+    archive.finish_run(run)
+    assert archive.known_articles()[record["article_key"]].status == "active"
+
+
+@pytest.mark.parametrize("http_status", [500, 503, 200])
+def test_mark_gone_needs_404_or_410(archive: Archive, http_status: int) -> None:
+    run = start(archive)
+    with pytest.raises(ValueError, match="404 or 410"):
+        archive.mark_gone(run, "cancerwise/x", url="https://x", http_status=http_status)
+
+
+def test_mark_seen_is_an_observation_of_the_current_version(archive: Archive) -> None:
+    record = article()
+    run = start(archive)
+    save(archive, run, record)
+    archive.finish_run(run)
+    run = start(archive, "incremental")
+    archive.mark_seen(run, record["article_key"], url=record["url"], http_status=304)
+    archive.mark_seen(run, "cancerwise/never-archived", url="https://x", http_status=304)
+    archive.finish_run(run)
+    assert count(archive, Observation, Observation.kind == "seen") == 1
+    assert run_row(archive, run).articles_seen == 1
+    with archive.engine.connect() as conn:
+        assert conn.scalar(select(Version.last_run_id)) == run
+
+
+def test_renamed_tag_keeps_its_identity(archive: Archive) -> None:
+    seed = sidebar(uterine=78)
+    renamed = [dict(t) for t in sidebar(uterine=84)]
+    renamed[1]["label"] = "Endometrial Cancer"
+    run1 = start(archive)
+    save(archive, run1, article(tag_counts=seed))
+    archive.finish_run(run1)
+    run2 = start(archive)
+    save(archive, run2, article(tag_counts=renamed))
+    archive.finish_run(run2)
+
+    assert count(archive, Tag, Tag.tag_id == UTERINE) == 1
+    with archive.engine.connect() as conn:
+        labels = conn.execute(
+            select(TagLabel.label, TagLabel.first_run_id, TagLabel.last_run_id)
+            .join(Tag, Tag.id == TagLabel.tag_pk)
+            .where(Tag.tag_id == UTERINE)
+            .order_by(TagLabel.first_run_id)
+        ).all()
+        by_label = queries.tags(conn, "uterine cancer")  # an old label finds the tag
+        current = conn.execute(select(Tag.label).where(Tag.tag_id == UTERINE)).scalar_one()
+    assert [tuple(r) for r in labels] == [("Uterine Cancer", 1, 1), ("Endometrial Cancer", 2, 2)]
+    assert [(r["run"], r["label"], r["count"]) for r in by_label] == [
+        (1, "Uterine Cancer", 78),
+        (2, "Endometrial Cancer", 84),
+    ]
+    assert current == "Endometrial Cancer"
+
+
+def test_label_only_tag_takes_the_id_when_one_appears(archive: Archive) -> None:
+    seed = [{**t, "tag_id": None} for t in sidebar()]  # the seed shows text only
+    run = start(archive)
+    save(archive, run, article(tag_counts=seed))
+    archive.finish_run(run)
+    assert count(archive, Tag, Tag.tag_id.is_(None)) == 3
+    run = start(archive)
+    save(archive, run, article(tag_counts=sidebar(breast=708)))
+    archive.finish_run(run)
+    assert count(archive, Tag) == 3
+    with archive.engine.connect() as conn:
+        rows = queries.tags(conn, BREAST)
+    assert [(r["run"], r["count"]) for r in rows] == [(1, 712), (2, 708)]
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected", "agreeing"),
+    [
+        ([126, 126, 128], 126, 2),  # the count most pages show
+        ([126, 128], 128, 1),  # a tie: the latest-fetched page's count
+        ([128, 126], 126, 1),
+        ([130], 130, 1),
+    ],
+)
+def test_pages_disagreeing_on_a_count(
+    archive: Archive, shown: list[int], expected: int, agreeing: int
+) -> None:
+    run = start(archive)
+    for minute, value in enumerate(shown):
+        record = article(f"cancerwise/story-{minute}", tag_counts=sidebar(breast=value))
+        save(archive, run, record, minute=minute)
+    archive.finish_run(run)
+    with archive.engine.connect() as conn:
+        (row,) = [r for r in queries.tags(conn, BREAST)]
+        readings = conn.execute(
+            text("SELECT page_url, count FROM tag_count_readings WHERE tag_id = :t"),
+            {"t": BREAST},
+        ).all()
+    assert row["count"] == expected
+    assert (row["pages"], row["pages_agreeing"]) == (len(shown), agreeing)
+    assert row["distinct_counts"] == len(set(shown))
+    assert sorted(r.count for r in readings) == sorted(shown)  # every page's reading is kept
+
+
+def test_facet_pages_give_article_tags_and_listed_counts(archive: Archive) -> None:
+    keys = [f"cancerwise/story-{i}" for i in range(3)]
+    links = [f"https://www.mdanderson.org/{k}.h00-1.html" for k in keys]
+    run = start(archive)
+    archive.save_listing(run, listing(links=links[:2]), raw=b"<html>p1</html>", url="u1")
+    archive.save_listing(run, listing(links=links[1:]), raw=b"<html>p2</html>", url="u2")
+    archive.save_listing(run, listing(kind="landing", tag_id=None, links=links), raw=None, url="u3")
+    archive.finish_run(run)
+    assert count(archive, ArticleTag) == 3  # de-duplicated across the facet's pages
+    with archive.engine.connect() as conn:
+        row = conn.execute(
+            select(RunTagCount).join(Tag, Tag.id == RunTagCount.tag_pk).where(Tag.tag_id == BREAST)
+        ).one()
+        carried = conn.scalars(
+            select(ArticleTag.article_key)
+            .join(Tag, Tag.id == ArticleTag.tag_pk)
+            .where(Tag.tag_id == BREAST, ArticleTag.run_id == run)
+            .order_by(ArticleTag.article_key)
+        ).all()
+    assert (row.listed, row.count) == (3, 712)
+    assert carried == keys
+    assert run_row(archive, run).listings == 3
+
+
+def test_parse_error_keeps_the_page(archive: Archive) -> None:
+    run = start(archive)
+    archive.save_parse_error(run, url="https://x/a.html", reason="no title", raw=b"<html></html>")
+    archive.save_parse_error(run, url="https://x/b.html", reason="empty file", http_status=200)
+    archive.finish_run(run)
+    assert count(archive, ParseError) == 2
+    assert count(archive, ParseError, ParseError.raw_page_id.is_not(None)) == 1
+    assert run_row(archive, run).errors == 2
+
+
+def test_reviewers_are_queryable_rows(archive: Archive) -> None:
+    reviewers = [
+        {"name": "Therese Bevers, M.D.", "url": "https://faculty.mdanderson.org/bevers.html"},
+        {"name": "Jane Roe", "url": None},
+    ]
+    run = start(archive)
+    save(archive, run, article(reviewed="2025-01-02", reviewers=reviewers))
+    archive.finish_run(run)
+    with archive.engine.connect() as conn:
+        rows = conn.execute(
+            select(Article.article_key, Version.reviewed)
+            .join(Version, Version.article_id == Article.id)
+            .join(VersionReviewer, VersionReviewer.version_id == Version.id)
+            .where(VersionReviewer.name.like("Therese Bevers%"))
+        ).all()
+        stored = conn.scalar(select(Version.reviewers))
+    assert [(r.article_key, r.reviewed) for r in rows] == [
+        (article()["article_key"], dt.date(2025, 1, 2))
+    ]
+    assert stored == reviewers
+
+
+def test_diff_of_reviewed_between_runs(archive: Archive) -> None:
+    for run_number, reviewed in enumerate(["2024-01-01", "2024-01-01", "2025-06-30"], start=1):
+        run = start(archive)
+        assert run == run_number
+        save(archive, run, article(reviewed=reviewed))
+        save(archive, run, article("cancerwise/other", title=f"Title {run}"))
+        archive.finish_run(run)
+    with archive.engine.connect() as conn:
+        everything = queries.diff(conn, "reviewed")
+        run3 = queries.diff(conn, "reviewed", from_run=2, to_run=3)
+        none = queries.diff(conn, "reviewed", from_run=1, to_run=2)
+        titles = queries.diff(conn, "title", to_run=2)
+        with pytest.raises(ValueError, match="unknown field"):
+            queries.diff(conn, "colour")
+    expected = {
+        "article_key": article()["article_key"],
+        "field": "reviewed",
+        "old": "2024-01-01",
+        "new": "2025-06-30",
+        "from_run": 2,
+        "to_run": 3,
+        "from_version": 1,
+        "to_version": 2,
+    }
+    assert everything == run3 == [expected]
+    assert none == []
+    assert [(c["old"], c["new"]) for c in titles] == [("Title 1", "Title 2")]
+
+
+def test_start_run_marks_a_leftover_running_run_interrupted(archive_url: str) -> None:
+    crashed = Archive.open(archive_url)
+    run1 = start(crashed)
+    save(crashed, run1, article())
+    crashed.flush()
+    crashed.engine.dispose()  # the process died: no finish_run
+
+    archive = Archive.open(archive_url)
+    run2 = start(archive)
+    assert run_row(archive, run1).status == "interrupted"
+    assert run_row(archive, run1).finished_at is not None
+    assert save(archive, run2, article()) == "unchanged"
+    archive.finish_run(run2)
+    archive.close()
+
+
+def test_batches_commit_every_batch_size_saves(archive_url: str) -> None:
+    archive = Archive.open(archive_url, batch_size=2)
+    reader = Archive.open(archive_url, create=False)
+    run = start(archive)
+    save(archive, run, article("cancerwise/a"))
+    assert count(reader, Article) == 0  # still in memory
+    save(archive, run, article("cancerwise/b"))
+    assert count(reader, Article) == 2
+    assert count(reader, Version) == 2
+    archive.close()
+    reader.close()
+
+
+def test_reparse_adds_versions_only_where_the_output_differs(archive: Archive) -> None:
+    records = {f"cancerwise/story-{i}": article(f"cancerwise/story-{i}") for i in range(3)}
+    by_raw = {raw_page(r): r for r in records.values()}
+    run = start(archive)
+    for record in records.values():
+        save(archive, run, record)
+    archive.finish_run(run)
+
+    def fixed_parser(raw: bytes, url: str) -> dict[str, Any]:
+        record = by_raw[raw]
+        if record["article_key"].endswith("-1"):  # the parser fix changes one article
+            return article(record["article_key"], title="Fixed title")
+        return record
+
+    summary = archive.reparse(fixed_parser, parser_version="2")
+    assert summary == {"run": 2, "pages": 3, "versions_added": 1, "unchanged": 2, "errors": 0}
+    assert count(archive, Version) == 4
+    with archive.engine.connect() as conn:
+        versions = queries.history(conn, "cancerwise/story-1")
+        current = conn.scalar(
+            select(Version.title)
+            .join(Article, Article.current_version_id == Version.id)
+            .where(Article.article_key == "cancerwise/story-1")
+        )
+    assert [(v["version"], v["parser_version"], v["title"]) for v in versions] == [
+        (1, "1", "Story 1"),
+        (2, "2", "Fixed title"),
+    ]
+    assert current == "Fixed title"
+    assert run_row(archive, 2).mode == "reparse"
+    # A second reparse with the same parser finds nothing new.
+    again = archive.reparse(fixed_parser, parser_version="2")
+    assert (again["versions_added"], again["unchanged"]) == (0, 3)
+
+
+def test_reparse_records_pages_that_no_longer_parse(archive: Archive) -> None:
+    run = start(archive)
+    save(archive, run, article())
+    archive.finish_run(run)
+
+    def strict_parser(raw: bytes, url: str) -> dict[str, Any]:
+        raise ValueError("no published date")
+
+    summary = archive.reparse(strict_parser, parser_version="3")
+    assert summary["errors"] == 1
+    assert count(archive, ParseError, ParseError.reason == "no published date") == 1
+
+
+def test_open_refuses_an_out_of_date_schema(
+    archive_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Archive.open(archive_url).close()
+    monkeypatch.setattr(storage_db, "head_revision", lambda: "9999")
+    with pytest.raises(SchemaOutOfDate, match=r"run `cwarchive db upgrade`") as error:
+        Archive.open(archive_url)
+    assert "\n" not in str(error.value)
+
+
+def test_read_only_open_of_a_missing_archive(tmp_path: Any) -> None:
+    with pytest.raises(NoArchive):
+        Archive.open(str(tmp_path / "missing.sqlite"), create=False)
+    assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_sqlite_pragmas(tmp_path: Any) -> None:
+    archive = Archive.open(str(tmp_path / "a.sqlite"))
+    with archive.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    archive.close()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("archive.sqlite", "sqlite:///"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:////tmp/x.sqlite", "sqlite:////tmp/x.sqlite"),
+    ],
+)
+def test_normalize_url(given: str, expected: str) -> None:
+    assert storage_db.normalize_url(given).startswith(expected)
