@@ -24,8 +24,9 @@ def error_count(stats: dict[str, Any]) -> int:
 
 
 def error_rate(stats: dict[str, Any]) -> float:
-    """Errors per page tried: fetched pages plus fetches that failed outright."""
-    tried = stats.get("archive/pages", 0) + stats.get("archive/fetch_errors/no_response", 0)
+    """Errors per page tried: pages that reached the pipelines plus fetches that failed
+    (an HTTP error or no response never becomes an item, so the two do not overlap)."""
+    tried = stats.get("archive/pages", 0) + stats.get("archive/fetch_errors", 0)
     return error_count(stats) / tried if tried else 0.0
 
 
