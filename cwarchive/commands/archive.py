@@ -1,9 +1,512 @@
-"""Commands of this group are registered on the main CLI by `register`."""
+"""Archive commands: runs, articles, history, diff, tags, reparse, ingest, db upgrade.
+
+A thin shell over `storage`: each command opens the archive, asks one question of
+`storage.queries` (or writes through `storage.Archive`) and prints the answer as one
+JSON document (`--json`) or as a readable table.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
+from rich.table import Table
+
+from cwarchive.errors import CliError
+from cwarchive.options import db_option, json_option, resolve_db_url
+from storage import Archive, ArchiveError, queries
+from storage import db as storage_db
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
+    for command in (runs, articles, history, diff, tags, reparse, ingest, db):
+        group.add_command(command)
+
+
+# -- helpers ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _archive(db_url: str, *, write: bool = False) -> Iterator[Archive]:
+    """The archive, or one clean `error:` line (missing, out of date, unreachable)."""
+    try:
+        archive = Archive.open(resolve_db_url(db_url), create=write)
+    except ArchiveError as error:
+        raise CliError(str(error)) from None
+    except Exception as error:  # a bad URL or an unreachable server
+        raise CliError(f"cannot open the archive {db_url}: {_first_line(error)}") from None
+    try:
+        yield archive
+    finally:
+        archive.close()
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _emit(data: Any, as_json: bool, readable: Callable[[Console], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        # Piped output is not cut to 80 columns: tables stay one row per line.
+        readable(Console() if sys.stdout.isatty() else Console(width=200))
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*("-" if value is None else str(value) for value in row))
+    return table
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- reading commands -----------------------------------------------------------------
+
+
+@click.command()
+@db_option
+@json_option
+def runs(db_url: str, as_json: bool) -> None:
+    """List the runs, oldest first, with their status and counters.
+
+    \b
+    Examples:
+      cwarchive runs
+      cwarchive runs --db postgresql://localhost/cwarchive --json
+    """
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        rows = queries.runs(conn)
+
+    def readable(console: Console) -> None:
+        console.print(
+            _table(
+                f"{len(rows)} runs",
+                [
+                    "run",
+                    "started",
+                    "mode",
+                    "status",
+                    "parser",
+                    "pages",
+                    "new",
+                    "changed",
+                    "unchanged",
+                    "seen",
+                    "removed",
+                    "returned",
+                    "listings",
+                    "errors",
+                ],
+                [
+                    [
+                        r["id"],
+                        r["started_at"][:19],
+                        r["mode"],
+                        r["status"],
+                        r["parser_version"],
+                        r["pages_fetched"],
+                        r["articles_new"],
+                        r["articles_changed"],
+                        r["articles_unchanged"],
+                        r["articles_seen"],
+                        r["articles_removed"],
+                        r["articles_returned"],
+                        r["listings"],
+                        r["errors"],
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+
+    _emit(rows, as_json, readable)
+
+
+@click.command()
+@click.option(
+    "--status", type=click.Choice(["active", "removed"]), help="Only articles with this status."
+)
+@db_option
+@json_option
+def articles(status: str | None, db_url: str, as_json: bool) -> None:
+    """List the archived articles with their current title, dates and version count.
+
+    `first_seen` and `last_seen` are run ids.
+
+    \b
+    Examples:
+      cwarchive articles
+      cwarchive articles --status removed --json
+    """
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        rows = queries.articles(conn, status)
+
+    def readable(console: Console) -> None:
+        console.print(
+            _table(
+                f"{len(rows)} articles",
+                [
+                    "article_key",
+                    "status",
+                    "title",
+                    "published",
+                    "reviewed",
+                    "versions",
+                    "first_seen",
+                    "last_seen",
+                ],
+                [
+                    [
+                        r["article_key"],
+                        r["status"],
+                        _short(r["title"], 50),
+                        r["published"],
+                        r["reviewed"],
+                        r["versions"],
+                        r["first_seen"],
+                        r["last_seen"],
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+
+    _emit(rows, as_json, readable)
+
+
+@click.command()
+@click.argument("key")
+@db_option
+@json_option
+def history(key: str, db_url: str, as_json: bool) -> None:
+    """Show every version of the article KEY, oldest first, and the URLs it was fetched at.
+
+    KEY is the article key (`cancerwise/<slug>`) or any URL of the article.
+
+    \b
+    Examples:
+      cwarchive history cancerwise/what-to-know-about-breast-cancer-screening
+      cwarchive history https://www.mdanderson.org/cancerwise/x.h00-159.html --json
+    """
+    if "://" in key:
+        from crawler.parsers.urls import article_key
+
+        key = article_key(key)
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        try:
+            versions = queries.history(conn, key)
+        except KeyError:
+            raise CliError(
+                f"no article {key!r} in the archive: `cwarchive articles` lists them"
+            ) from None
+
+    def readable(console: Console) -> None:
+        for v in versions:
+            console.print(
+                f"[bold]{key} version {v['version']}[/bold]  runs {v['first_seen_run']}"
+                f"–{v['last_seen_run']}, parser {v['parser_version']}",
+                highlight=False,
+            )
+            for name, value in v.items():
+                if name in ("article_key", "version", "first_seen_run", "last_seen_run"):
+                    continue
+                shown = _short(value, 100) if name != "urls" else ", ".join(value)
+                console.print(
+                    f"  {name:<15} {shown}", highlight=False, markup=False, soft_wrap=True
+                )
+            console.print()
+
+    _emit(versions, as_json, readable)
+
+
+@click.command()
+@click.option(
+    "--field",
+    "field",
+    required=True,
+    type=click.Choice(queries.DIFF_FIELDS),
+    help="The record field to compare (reviewed, title, reviewers, body_text, ...).",
+)
+@click.option("--from", "from_run", type=int, help="Changes after this run (exclusive).")
+@click.option("--to", "to_run", type=int, help="Changes up to this run (inclusive).")
+@db_option
+@json_option
+def diff(field: str, from_run: int | None, to_run: int | None, db_url: str, as_json: bool) -> None:
+    """List the changes of one field between consecutive versions of each article.
+
+    A change belongs to the run in which the new value first appeared; `--from 3 --to 4`
+    lists what changed in run 4. `body_text` is shown as a unified diff.
+
+    \b
+    Examples:
+      cwarchive diff --field reviewed            # which articles were re-reviewed
+      cwarchive diff --field title --from 3 --to 4 --json
+      cwarchive diff --field body_text --to 2
+    """
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        changes = queries.diff(conn, field, from_run, to_run)
+
+    def readable(console: Console) -> None:
+        if field == "body_text":
+            for c in changes:
+                lines = difflib.unified_diff(
+                    c["old"].split("\n"),
+                    c["new"].split("\n"),
+                    fromfile=f"{c['article_key']} (run {c['from_run']})",
+                    tofile=f"{c['article_key']} (run {c['to_run']})",
+                    lineterm="",
+                )
+                console.print("\n".join(lines), highlight=False, markup=False, soft_wrap=True)
+                console.print()
+            console.print(f"{len(changes)} changes of body_text", highlight=False)
+            return
+        console.print(
+            _table(
+                f"{len(changes)} changes of {field}",
+                ["article_key", "from_run", "to_run", "old", "new"],
+                [
+                    [
+                        c["article_key"],
+                        c["from_run"],
+                        c["to_run"],
+                        _short(c["old"]),
+                        _short(c["new"]),
+                    ]
+                    for c in changes
+                ],
+            )
+        )
+
+    _emit(changes, as_json, readable)
+
+
+@click.command()
+@click.option("--tag", "tag", metavar="TAG_ID_OR_LABEL", help="One tag: its id or any label.")
+@db_option
+@json_option
+def tags(tag: str | None, db_url: str, as_json: bool) -> None:
+    """Show the consolidated count of every tag in every run, oldest run first.
+
+    Pages of one run can disagree; the count shown is the one most pages showed (ties:
+    the latest-fetched page), see docs/storage.md. `listed` is how many articles the
+    tag's facet pages listed in that run.
+
+    \b
+    Examples:
+      cwarchive tags
+      cwarchive tags --tag md-anderson:diseases/uterine-cancer --json
+      cwarchive tags --tag "Breast Cancer"
+    """
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        rows = queries.tags(conn, tag)
+    if tag and not rows:
+        raise CliError(f"no tag {tag!r} in the archive: `cwarchive tags` lists them")
+
+    def readable(console: Console) -> None:
+        console.print(
+            _table(
+                f"{len(rows)} tag counts",
+                ["run", "tag_id", "label", "group", "count", "listed", "pages agreeing"],
+                [
+                    [
+                        r["run"],
+                        r["tag_id"],
+                        r["label"],
+                        r["group"],
+                        r["count"],
+                        r["listed"],
+                        f"{r['pages_agreeing']}/{r['pages']}",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+
+    _emit(rows, as_json, readable)
+
+
+# -- writing commands -----------------------------------------------------------------
+
+
+@click.command()
+@click.option("--batch-size", default=200, show_default=True, help="Saves per transaction.")
+@db_option
+@json_option
+def reparse(batch_size: int, db_url: str, as_json: bool) -> None:
+    """Re-extract every stored article page with the current parser, in a `reparse` run.
+
+    A version is added only where the new record differs from every version the article
+    already has; it records the parser version that produced it. This is how a parser
+    fix reaches the whole history.
+
+    \b
+    Examples:
+      cwarchive reparse
+      cwarchive reparse --db archive.sqlite --json
+    """
+    from crawler.parsers import PARSER_VERSION, PageError, parse_page
+
+    with _archive(db_url, write=True) as archive:
+        archive.batch_size = batch_size
+        summary = archive.reparse(parse_page, PARSER_VERSION, page_errors=(PageError,))
+    summary["parser_version"] = PARSER_VERSION
+
+    def readable(console: Console) -> None:
+        console.print(
+            f"run {summary['run']}: {summary['pages']} pages reparsed with parser "
+            f"{PARSER_VERSION}: {summary['versions_added']} versions added, "
+            f"{summary['unchanged']} unchanged, {summary['errors']} errors",
+            highlight=False,
+        )
+
+    _emit(summary, as_json, readable)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option("--url", help="The page's URL, when the file does not carry it (one FILE only).")
+@db_option
+@json_option
+def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) -> None:
+    """Save saved pages (as `cwarchive parse` reads them) into the archive as one run.
+
+    Articles become versions and observations, listings their tag counts and article
+    tags; a page that does not parse is stored as a parse error. The fetch time is the
+    file's modification time.
+
+    \b
+    Examples:
+      cwarchive ingest pages/*.html
+      cwarchive ingest saved.html --url https://www.mdanderson.org/cancerwise/x.h00-1.html
+    """
+    from crawler.parsers import PARSER_VERSION, PageError, parse_page
+
+    if url and len(files) > 1:
+        raise CliError("--url applies to one FILE; the pages' own canonical links are used")
+    pages = []
+    for name in files:
+        path = Path(name)
+        try:
+            pages.append((name, path.read_bytes(), path.stat().st_mtime))
+        except OSError as error:
+            raise CliError(f"{name}: {error.strerror or error}") from None
+
+    results = []
+    totals: Counter[str] = Counter()
+    with _archive(db_url, write=True) as archive:
+        run = archive.start_run("ingest", site_root="file://", parser_version=PARSER_VERSION)
+        status = "failed"
+        try:
+            for name, raw, mtime in pages:
+                fetched_at = dt.datetime.fromtimestamp(mtime, dt.UTC)
+                try:
+                    record = parse_page(raw, url)
+                except PageError as error:
+                    archive.save_parse_error(run, url or name, error.reason, raw)
+                    results.append({"file": name, "result": "error", "reason": error.reason})
+                    totals["errors"] += 1
+                    continue
+                if record["page_type"] == "article":
+                    outcome = archive.save_article(
+                        run,
+                        record,
+                        raw=raw,
+                        url=record["url"],
+                        http_status=200,
+                        fetched_at=fetched_at,
+                    )
+                    results.append(
+                        {"file": name, "result": outcome, "article_key": record["article_key"]}
+                    )
+                    totals[outcome] += 1
+                else:
+                    archive.save_listing(
+                        run, record, raw=raw, url=record["url"], fetched_at=fetched_at
+                    )
+                    results.append({"file": name, "result": "listing", "url": record["url"]})
+                    totals["listings"] += 1
+            status = "completed"
+        finally:
+            archive.finish_run(run, status, pages_fetched=len(pages))
+    summary = {
+        "run": run,
+        **{k: totals[k] for k in ("new", "changed", "unchanged", "listings", "errors")},
+        "files": results,
+    }
+
+    def readable(console: Console) -> None:
+        for r in results:
+            detail = r.get("article_key") or r.get("url") or r.get("reason")
+            console.print(
+                f"{r['file']}: {r['result']} ({detail})",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+        console.print(
+            f"run {run}: {summary['new']} new, {summary['changed']} changed, "
+            f"{summary['unchanged']} unchanged, {summary['listings']} listings, "
+            f"{summary['errors']} errors",
+            highlight=False,
+        )
+
+    _emit(summary, as_json, readable)
+
+
+@click.group()
+def db() -> None:
+    """Manage the archive database's schema.
+
+    \b
+    Examples:
+      cwarchive db upgrade
+      cwarchive db upgrade --db postgresql://localhost/cwarchive
+    """
+
+
+@db.command()
+@db_option
+@json_option
+def upgrade(db_url: str, as_json: bool) -> None:
+    """Apply the schema migrations to the archive (creating it when missing).
+
+    \b
+    Examples:
+      cwarchive db upgrade
+      CWARCHIVE_DB=postgresql://localhost/cwarchive cwarchive db upgrade --json
+    """
+    try:
+        engine = storage_db.make_engine(resolve_db_url(db_url))
+        try:
+            before, after = storage_db.upgrade(engine)
+        finally:
+            engine.dispose()
+    except Exception as error:
+        raise CliError(f"cannot upgrade {db_url}: {_first_line(error)}") from None
+    result = {"from": before, "to": after}
+
+    def readable(console: Console) -> None:
+        if before == after:
+            console.print(f"already at schema {after}", highlight=False)
+        else:
+            console.print(f"upgraded from {before or 'an empty database'} to {after}")
+
+    _emit(result, as_json, readable)
