@@ -135,6 +135,22 @@ def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
     return EXIT_COMPLETED
 
 
+# What Scrapy keeps in a JOBDIR (the frontier, the request fingerprints, spider state).
+_JOB_FILES = ("requests.seen", "requests.queue", "spider.state")
+
+
+def clear_job(job_dir: str) -> None:
+    """A completed job is done: its fingerprints would make the next run skip every page."""
+    import shutil
+
+    for name in _JOB_FILES:
+        path = Path(job_dir) / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def check_archive(db_url: str) -> None:
     """Open the archive once before crawling: a bad URL or an old schema is a usage error."""
     from storage import Archive, SchemaOutOfDate
@@ -174,6 +190,8 @@ def crawl_and_report(
         overrides["LOG_LEVEL"] = "WARNING"
     stats = run_crawl(overrides, live=live)
     numbers = figures(stats)
+    if overrides.get("JOBDIR") and numbers.get("finish_reason") == "finished":
+        clear_job(overrides["JOBDIR"])
     report(numbers, as_json, db_url, title)
     return exit_status(numbers, max_error_rate)
 
@@ -205,7 +223,8 @@ def crawl_and_report(
 @click.option(
     "--job-dir",
     type=click.Path(file_okay=False),
-    help="Scrapy JOBDIR: an interrupted crawl run again with it resumes where it stopped.",
+    help="Scrapy JOBDIR: an interrupted crawl run again with it resumes where it "
+    "stopped; a completed crawl clears it.",
 )
 @click.option("--warc", "warc_dir", type=click.Path(file_okay=False), help="Also write a WARC.")
 @click.option(
