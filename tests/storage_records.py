@@ -81,8 +81,13 @@ def article(
     return record
 
 
+FACET_URL = (
+    f"{SITE}/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/breast-cancer"
+)
+
+
 def listing(
-    url: str = f"{SITE}/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/breast-cancer",
+    url: str = FACET_URL,
     *,
     kind: str = "facet",
     tag_id: str | None = BREAST,
@@ -111,3 +116,25 @@ def raw_page(record: dict[str, Any]) -> bytes:
         f"<h1>{html.escape(record['title'])}</h1>{paragraphs}"
         f"<!-- {record['content_hash']} --></body></html>"
     ).encode()
+
+
+def article_html(
+    slug: str = "story-one",
+    *,
+    title: str = "Story one",
+    h00: int = 159_000_001,
+    published: str = "March 5, 2024",
+    reviewed: str = "March 6, 2024",
+    reviewer: str = "Therese Bevers, M.D.",
+    body: str = "Screening finds cancer early.",
+) -> bytes:
+    """A small article page the real parser (`crawler.parsers.parse_page`) accepts."""
+    url = f"{SITE}/cancerwise/{slug}.h00-{h00}.html"
+    return f"""<!DOCTYPE html><html><head><title>{title} | MD Anderson</title>
+<link rel="canonical" href="{url}"><meta name="description" content="About {title}.">
+</head><body><main><article><h1>{title}</h1><p>BY Jane Doe</p>
+<p>Published {published}</p>
+<p>Last reviewed by <a href="https://faculty.mdanderson.org/x.html">{reviewer}</a>
+on {reviewed}</p>
+<div><p>{body}</p><h2>Who should be screened</h2><p>Adults over 40.</p></div>
+</article></main></body></html>""".encode()
