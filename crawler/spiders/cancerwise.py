@@ -16,6 +16,7 @@ Order of a run:
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -212,14 +213,15 @@ class CancerwiseSpider(SitemapSpider):
             if not loc or section_of(loc) not in self.sections:
                 continue
             if is_article_url(loc):
-                if self._want_sitemap_article(loc, parse_lastmod(entry.get("lastmod"))):
+                if self._want_sitemap_article(loc, entry.get("lastmod")):
                     yield entry
             elif is_archive_url(loc) and self._want_archive(loc):
                 yield entry
             elif listing_kind(loc) is None:
                 yield entry  # a nested sitemap of a sitemap index
 
-    def _want_sitemap_article(self, loc: str, lastmod: datetime | None) -> bool:
+    def _want_sitemap_article(self, loc: str, lastmod_text: str | None) -> bool:
+        lastmod = parse_lastmod(lastmod_text)
         key = article_key(loc)
         self._listed.add(key)
         if key in self._decided:
@@ -233,13 +235,11 @@ class CancerwiseSpider(SitemapSpider):
             and known is not None
             and lastmod is not None
             and _same_page(known.last_url, loc)
-            and (fetched := _aware(known.last_fetched_at)) is not None
-            and lastmod <= fetched
+            and _not_modified_since(lastmod, known, date_only=len(lastmod_text or "") == 10)
         ):
             self._decided.add(key)
-            self._seen_items.append(
-                PageItem(url=canonicalize(loc), kind=PageKind.SEEN, status=None)
-            )
+            seen = PageItem(url=canonicalize(loc), kind=PageKind.SEEN, status=None)
+            self._seen_items.append(seen)
             self.crawler.stats.inc_value("archive/discovery/not_modified")
             return False
         return self._claim_article(key)
@@ -418,6 +418,31 @@ class CancerwiseSpider(SitemapSpider):
             if self._claim_article(key):
                 self.crawler.stats.inc_value("archive/discovery/rechecks")
                 yield self._article_request(known.last_url, recheck=True)
+
+
+def _not_modified_since(lastmod: datetime, known: Any, date_only: bool = False) -> bool:
+    """True when the sitemap's lastmod is not newer than what the archive last fetched.
+
+    Compared with the time of the last fetch and, when the server sent one, with that
+    response's Last-Modified: the first is the issue's rule, the second compares the
+    server's clock with itself (a replay site whose clock is in the past, a skewed
+    origin). Either saying "newer" means fetch: a needless fetch is a cheap 304, a
+    missed one is a lost version.
+    """
+    fetched = _aware(known.last_fetched_at)
+    if fetched is None or lastmod > fetched:
+        return False
+    if known.last_modified:
+        try:
+            served = email.utils.parsedate_to_datetime(known.last_modified)
+        except (TypeError, ValueError):
+            return True
+        if served.tzinfo is None:
+            served = served.replace(tzinfo=UTC)
+        if date_only:  # both to the day: lastmod stands for its day's end already
+            served = datetime.combine(served.date() + timedelta(days=1), time(), tzinfo=UTC)
+        return lastmod <= served
+    return True
 
 
 def _same_page(a: str | None, b: str) -> bool:
