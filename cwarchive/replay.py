@@ -33,6 +33,9 @@ from urllib.parse import quote, unquote, urlsplit
 logger = logging.getLogger(__name__)
 
 RULES_FILE = "_rules.json"
+# Optional: file path (relative, `/`-separated) -> lastmod (epoch seconds). Git does
+# not keep mtimes, so a committed site carries its Last-Modified dates in this file.
+LASTMOD_FILE = "_lastmod.json"
 INDEX_FILE = "index.html"
 # A query is kept in the file name after this mark: `breast-cancer@page=2`.
 QUERY_MARK = "@"
@@ -145,6 +148,8 @@ class ReplaySite:
             raise FileNotFoundError(f"replay site directory not found: {self.root}")
         self._rules = Rules()
         self._rules_stamp: tuple[int, int] | None = None
+        self._lastmods: dict[str, float] = {}
+        self._lastmods_stamp: tuple[int, int] | None = None
         self._status_hits: dict[str, int] = {}
         self._etags: dict[Path, tuple[tuple[int, int], str]] = {}
         self._lock = threading.Lock()
@@ -166,6 +171,21 @@ class ReplaySite:
                 self._status_hits.clear()
             return self._rules
 
+    def lastmods(self) -> dict[str, float]:
+        """The `_lastmod.json` table, re-read when it changes (empty without one)."""
+        path = self.root / LASTMOD_FILE
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            stamp = None
+        else:
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            if stamp != self._lastmods_stamp:
+                self._lastmods_stamp = stamp
+                self._lastmods = json.loads(path.read_text("utf-8")) if stamp else {}
+            return self._lastmods
+
     def answer(self, method: str, target: str, headers: Any, host: str) -> Answer:
         """The answer to `method target` (`headers` has `.get`, `host` is `host:port`)."""
         parts = urlsplit(target)
@@ -181,7 +201,7 @@ class ReplaySite:
             return Answer(status, {"Location": location})
         if path in rules.gone:
             return Answer(410, {})
-        if path.startswith(f"/{RULES_FILE}"):
+        if path.startswith((f"/{RULES_FILE}", f"/{LASTMOD_FILE}")):
             return Answer(404, {})
         file = file_for(self.root, path, query)
         if file is None:
@@ -189,13 +209,15 @@ class ReplaySite:
         stat = file.stat()
         body = file.read_bytes()
         etag = self._etag(file, stat, body)
-        last_modified = http_date(stat.st_mtime)
+        relative = file.relative_to(self.root).as_posix()
+        mtime = self.lastmods().get(relative, stat.st_mtime)
+        last_modified = http_date(mtime)
         answer_headers = {
             "Content-Type": content_type_for(file),
             "Last-Modified": last_modified,
             "ETag": etag,
         }
-        if _not_modified(headers, etag, stat.st_mtime):
+        if _not_modified(headers, etag, mtime):
             return Answer(304, answer_headers)
         return Answer(200, answer_headers, body)
 

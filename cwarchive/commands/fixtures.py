@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
+import time
 from pathlib import Path
 
 import click
 
 from cwarchive.errors import CliError
+from cwarchive.options import json_option
 
 
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
     group.add_command(replay_server)
+    group.add_command(fixtures_group)
 
 
 @click.command("replay-server")
@@ -50,3 +55,157 @@ def replay_server(directory: Path, port: int, log_file: Path | None) -> None:
     click.get_text_stream("stdout").flush()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
         server.wait()
+
+
+@click.group("fixtures")
+def fixtures_group() -> None:
+    """Synthetic sites and fixture pages, in the source's markup (docs/sitegen.md)."""
+
+
+@fixtures_group.command("generate")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--articles",
+    type=click.IntRange(min=1),
+    help="Articles (default 3400; with --urls, at most this many).",
+)
+@click.option(
+    "--urls",
+    "urls_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A real URL inventory (one URL a line): its article and archive URLs are used.",
+)
+@click.option(
+    "--mutate",
+    "mutate_pct",
+    type=click.FloatRange(0, 100),
+    help="Then change PCT% of the articles and remove some.",
+)
+@click.option("--seed", default=0, show_default=True, help="Same seed, same site (byte for byte).")
+@click.option("--page-size", default=10, show_default=True, help="Cards per listing page.")
+@click.option(
+    "--now",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    help="Time of the --mutate changes (their lastmod; default: the wall clock).",
+)
+@json_option
+def generate(
+    out: Path,
+    articles: int | None,
+    urls_file: Path | None,
+    mutate_pct: float | None,
+    seed: int,
+    page_size: int,
+    now: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Write a full-scale synthetic site into OUT, in the replay layout.
+
+    URLs of the real shapes (shared h00 numbers, slugs with a leading `-` and `--`,
+    year and month archives), ~100 KB pages with the fixtures' variants, robots.txt
+    and sitemaps. Writing again into the same OUT rewrites only changed pages and
+    deletes pages no longer in the site; file mtimes are the pages' lastmods.
+
+    \b
+    Examples:
+      cwarchive fixtures generate --articles 3400 /tmp/site
+      cwarchive fixtures generate /tmp/site --urls ../shared/reference/urls/cancerwise.txt
+      cwarchive fixtures generate --articles 3400 /tmp/site --mutate 5 --seed 0
+      cwarchive replay-server /tmp/site
+    """
+    from cwarchive.sitegen.generate import (
+        generate_site,
+        mutate,
+        read_inventory,
+        site_from_inventory,
+    )
+
+    started = time.perf_counter()
+    if urls_file is not None:
+        site = site_from_inventory(
+            read_inventory(urls_file), seed=seed, limit=articles, page_size=page_size
+        )
+    else:
+        site = generate_site(articles or 3400, seed=seed, page_size=page_size)
+    report = None
+    if mutate_pct is not None:
+        when = now.replace(tzinfo=dt.UTC) if now else None
+        report = mutate(site, mutate_pct, seed=seed, when=when)
+    try:
+        written = site.write(out)
+    except FileExistsError as error:
+        raise CliError(f"{error}; pass an empty or new directory") from error
+    seconds = time.perf_counter() - started
+    summary = {
+        "out": str(out),
+        "articles": len(site.articles),
+        "files": written.files,
+        "bytes": written.bytes,
+        "written": written.written,
+        "removed": written.removed,
+        "seconds": round(seconds, 2),
+    }
+    if report is not None:
+        summary["mutated"] = {
+            "rereviewed": len(report.rereviewed),
+            "moved": len(report.moved),
+            "retitled": len(report.retitled),
+            "edited": len(report.edited),
+            "removed": len(report.removed),
+            "added": len(report.added),
+            "tags_changed": len(report.tag_deltas),
+        }
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    click.echo(
+        f"{out}: {summary['articles']} articles, {written.files} files,"
+        f" {written.bytes / 1e6:.1f} MB ({written.written} written, {written.removed} removed)"
+        f" in {seconds:.1f} s"
+    )
+    if report is not None:
+        mutated = summary["mutated"]
+        click.echo("mutated: " + ", ".join(f"{k} {v}" for k, v in mutated.items()))
+
+
+@fixtures_group.command("pages")
+@click.argument(
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="fixtures/pages",
+    required=False,
+)
+def pages(out: Path) -> None:
+    """Write the fixture pages (`<case>.html` + expected `<case>.json`) into OUT.
+
+    \b
+    Examples:
+      cwarchive fixtures pages              # fixtures/pages
+      cwarchive fixtures pages /tmp/pages
+    """
+    from cwarchive.sitegen.cases import write_cases
+
+    names = write_cases(out)
+    click.echo(f"{out}: {len(names)} cases")
+
+
+@fixtures_group.command("site")
+@click.argument(
+    "out", type=click.Path(file_okay=False, path_type=Path), default="fixtures/site", required=False
+)
+def bundled_site(out: Path) -> None:
+    """Write the small bundled site (what `cwarchive demo` crawls) into OUT.
+
+    \b
+    Examples:
+      cwarchive fixtures site               # fixtures/site
+    """
+    from cwarchive.sitegen.cases import small_site
+
+    try:
+        written = small_site().write(out)
+    except FileExistsError as error:
+        raise CliError(f"{error}; pass an empty or new directory") from error
+    click.echo(
+        f"{out}: {written.files} files ({written.written} written, {written.removed} removed)"
+    )

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from cwarchive.replay import INDEX_FILE, RULES_FILE, query_file_name
+from cwarchive.replay import INDEX_FILE, LASTMOD_FILE, RULES_FILE, query_file_name
 from cwarchive.sitegen import markup
 from cwarchive.sitegen.expected import article_record, listing_record
 from cwarchive.sitegen.facts import (
@@ -113,6 +113,9 @@ class Site:
     top_stories: list[str] = field(default_factory=list)
     # Pages of other sections: path -> (html, lastmod); e.g. a newsroom article.
     extra_pages: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
+    # Other URLs of an article (alias path -> key): AEM serves a page for any h00
+    # selector, and the real sitemap lists a few articles under two h00 numbers.
+    aliases: dict[str, str] = field(default_factory=dict)
     # Archive months that exist even without articles (a real inventory lists them).
     archive_months: set[tuple[str, int, int]] = field(default_factory=set)
     # The site's clock: the lastmod of every listing page. Mutations move it forward,
@@ -129,10 +132,17 @@ class Site:
         return self.stamp or dt.datetime(2026, 8, 19, 12, tzinfo=dt.UTC)
 
     def _touch(self, when: dt.datetime | None) -> dt.datetime:
-        """The time of a change: `when`, or an hour after the site's last change."""
-        moment = when or self._now() + dt.timedelta(hours=1)
-        self.stamp = max(self._now(), moment)
-        return moment
+        """The time of a change: `when`, by default the wall clock.
+
+        Crawlers compare sitemap lastmods with the time of their last fetch, so a
+        change made after a crawl must carry a later time than that crawl: the
+        wall clock, and never earlier than the site's previous change.
+        """
+        if when is None:
+            clock = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            when = max(clock, self._now() + dt.timedelta(seconds=1))
+        self.stamp = max(self._now(), when)
+        return when
 
     def article(self, key: str) -> ArticleFacts:
         try:
@@ -141,18 +151,20 @@ class Site:
             raise KeyError(f"no article {key!r} in the site") from None
 
     def add(self, facts: ArticleFacts, when: dt.datetime | None = None) -> ArticleFacts:
-        """A new article (its lastmod is `when`, default its publish date)."""
+        """A new article; its lastmod is `when`, else its publish (or review) date."""
         if facts.key in self.articles:
             raise ValueError(f"article {facts.key!r} already exists")
-        if when is not None:
-            facts.modified = when
         self.articles[facts.key] = facts
-        self._touch(max(facts.lastmod, self._now() + dt.timedelta(hours=1)))
+        moment = self._touch(when)
+        if when is not None:
+            facts.modified = moment
         return facts
 
     def remove(self, key: str, status: int = 404, when: dt.datetime | None = None) -> None:
         """Remove an article: its URL then answers 404 (or 410 with `status=410`)."""
         facts = self.articles.pop(key)
+        for path in [p for p, k in self.aliases.items() if k == key]:
+            del self.aliases[path]
         if status == 410:
             self.gone.add(facts.path)
         elif status != 404:
@@ -193,7 +205,7 @@ class Site:
             facts.reviewers = list(reviewers)
         elif not facts.reviewers:
             facts.reviewers = [Person("an MD Anderson Cancer Center medical professional")]
-        moment = when or max(noon(reviewed), self._now() + dt.timedelta(hours=1))
+        moment = self._touch(when)
         if new_h00 is not None:
             self.move(key, new_h00, when=moment)
         facts.modified = self._touch(moment)
@@ -283,8 +295,15 @@ class Site:
         yield from self._sitemaps(stamp)
         facets = list(self.facets)
         related = self._related()
+        aliased: dict[str, list[str]] = {}
+        for path, key in self.aliases.items():
+            aliased.setdefault(key, []).append(path)
         for article in self.articles.values():
-            yield self._article_page(article, facets, related.get(article.key, []))
+            page = self._article_page(article, facets, related.get(article.key, []))
+            yield page
+            for path in aliased.get(article.key, ()):
+                if path != article.path:
+                    yield Page(path, page.body, page.lastmod, _at_url(page, SITE + path))
         for section in self.sections():
             yield from self._listings(section, facets, stamp)
         for path, (html, lastmod) in self.extra_pages.items():
@@ -384,6 +403,10 @@ class Site:
                 (a for a in self.articles.values() if a.section == section), key=lambda a: a.path
             ):
                 entries[name].append((article.url, article.lastmod))
+            for path, key in sorted(self.aliases.items()):
+                article = self.articles.get(key)
+                if article is not None and article.section == section and path != article.path:
+                    entries[name].append((SITE + path, article.lastmod))
             months = self.months(section)
             for year in sorted({y for y, _ in months}):
                 entries[name].append((markup.archive_url(section, year), stamp))
@@ -414,7 +437,8 @@ class Site:
         """Render the site into `out_dir` in the replay layout (docs/replay.md).
 
         Unchanged files are not rewritten; every file's mtime is its page's lastmod,
-        so regenerating an unchanged site changes no Last-Modified or ETag. Files of
+        also listed in `_lastmod.json` (git keeps no mtimes; the replay server reads
+        it), so regenerating an unchanged site changes no Last-Modified or ETag. Files of
         pages no longer in the model are deleted. A non-empty `out_dir` must be a
         site written before (it holds `_rules.json`), so a wrong path is never wiped.
         """
@@ -428,6 +452,7 @@ class Site:
         files = layout([page.path for page in pages])
         report = WriteReport()
         wanted: set[Path] = set()
+        lastmods: dict[str, int] = {}
         for page in pages:
             file = root / files[page.path]
             wanted.add(file)
@@ -435,14 +460,15 @@ class Site:
             report.bytes += len(page.body)
             if _write_if_changed(file, page.body):
                 report.written += 1
-            stamp = page.lastmod.timestamp()
+            stamp = int(page.lastmod.timestamp())
             os.utime(file, (stamp, stamp))
-        rules = (json.dumps(self.rules(), indent=1, sort_keys=True) + "\n").encode()
-        rules_file = root / RULES_FILE
-        wanted.add(rules_file)
-        _write_if_changed(rules_file, rules)
-        stamp = self._now().timestamp()
-        os.utime(rules_file, (stamp, stamp))
+            lastmods[files[page.path]] = stamp
+        stamp = int(self._now().timestamp())
+        for name, data in ((RULES_FILE, self.rules()), (LASTMOD_FILE, lastmods)):
+            file = root / name
+            wanted.add(file)
+            _write_if_changed(file, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+            os.utime(file, (stamp, stamp))
         for file in sorted(root.rglob("*"), reverse=True):
             if file.is_file() and file not in wanted:
                 file.unlink()
@@ -450,6 +476,16 @@ class Site:
             elif file.is_dir() and not any(file.iterdir()):
                 file.rmdir()
         return report
+
+
+def _at_url(page: Page, url: str) -> Callable[[], dict[str, Any] | None]:
+    """The record of the same page fetched at another URL."""
+
+    def record() -> dict[str, Any] | None:
+        found = page.record()
+        return None if found is None else {**found, "url": url}
+
+    return record
 
 
 def _listing(url: str, log: markup.LinkLog, facets: list[Facet]) -> Callable[[], dict[str, Any]]:
