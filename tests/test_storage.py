@@ -461,3 +461,29 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
 )
 def test_normalize_url(given: str, expected: str) -> None:
     assert storage_db.normalize_url(given).startswith(expected)
+
+
+def test_migrations_match_the_models(archive_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    Archive.open(archive_url).close()
+    engine = storage_db.make_engine(archive_url)
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_migrations_downgrade_and_upgrade_again(archive_url: str) -> None:
+    from alembic import command
+
+    Archive.open(archive_url).close()
+    engine = storage_db.make_engine(archive_url)
+    with engine.begin() as conn:
+        command.downgrade(storage_db.alembic_config(conn), "base")
+    assert storage_db.current_revision(engine) is None
+    assert storage_db.upgrade(engine) == (None, storage_db.head_revision())
+    engine.dispose()
