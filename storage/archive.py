@@ -15,7 +15,7 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ import zstandard
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
 from crawler.parsers.urls import article_key as key_of_url
-from storage import db
+from storage import db, tagcounts
 from storage.models import (
     Article,
     ArticleTag,
@@ -32,7 +32,6 @@ from storage.models import (
     ParseError,
     RawPage,
     Run,
-    RunTagCount,
     Sidebar,
     SidebarCount,
     Tag,
@@ -222,7 +221,7 @@ class Archive:
                 logger.warning(
                     "run %(run)d was left running: marking it interrupted", {"run": run_id}
                 )
-                self._finalize_tags(conn, run_id)
+                tagcounts.finalize_run(conn, run_id)
                 conn.execute(
                     update(Run)
                     .where(Run.id == run_id)
@@ -252,7 +251,7 @@ class Archive:
         self.flush()
         with self._write() as conn, conn.begin():
             removed = self._apply_removals(conn, run_id) if status == "completed" else 0
-            self._finalize_tags(conn, run_id)
+            tagcounts.finalize_run(conn, run_id)
             conn.execute(
                 update(Run)
                 .where(Run.id == run_id)
@@ -893,132 +892,6 @@ class Archive:
                 by_id[article_id].status = "removed"
                 by_id[article_id].removed_run_id = run_id
         return len(gone_ids)
-
-    def _finalize_tags(self, conn: Connection, run_id: int) -> None:
-        """The run's consolidated tag counts and label history (docs/storage.md)."""
-        pages = (
-            select(Observation.sidebar_id, Observation.observed_at.label("at"))
-            .where(Observation.run_id == run_id, Observation.sidebar_id.is_not(None))
-            .union_all(
-                select(ListingPage.sidebar_id, ListingPage.fetched_at).where(
-                    ListingPage.run_id == run_id, ListingPage.sidebar_id.is_not(None)
-                )
-            )
-            .subquery()
-        )
-        per_sidebar = conn.execute(
-            select(pages.c.sidebar_id, func.count(), func.max(pages.c.at)).group_by(
-                pages.c.sidebar_id
-            )
-        ).all()
-        sidebar_stats = {sid: (n, latest) for sid, n, latest in per_sidebar}
-        readings = (
-            conn.execute(
-                select(
-                    SidebarCount.sidebar_id,
-                    SidebarCount.tag_pk,
-                    SidebarCount.label,
-                    SidebarCount.group,
-                    SidebarCount.count,
-                ).where(SidebarCount.sidebar_id.in_(list(sidebar_stats)))
-            ).all()
-            if sidebar_stats
-            else []
-        )
-        listed = dict(
-            conn.execute(
-                select(ArticleTag.tag_pk, func.count())
-                .where(ArticleTag.run_id == run_id)
-                .group_by(ArticleTag.tag_pk)
-            ).all()
-        )
-        rows = _consolidate(readings, sidebar_stats, listed)
-        conn.execute(RunTagCount.__table__.delete().where(RunTagCount.run_id == run_id))
-        _insert_many(conn, RunTagCount.__table__, [{"run_id": run_id, **row} for row in rows])
-        shown = [row for row in rows if row["count"] is not None]
-        if shown:
-            conn.execute(
-                update(Tag.__table__)
-                .where(Tag.__table__.c.id == bindparam("pk"))
-                .values(label=bindparam("label_"), group=bindparam("group_")),
-                [{"pk": r["tag_pk"], "label_": r["label"], "group_": r["group"]} for r in shown],
-            )
-        labels = {(r.tag_pk, r.label) for r in readings}
-        if labels:
-            _record_labels(conn, run_id, labels)
-
-
-def _consolidate(
-    readings: Iterable[Any],
-    sidebar_stats: dict[int, tuple[int, dt.datetime]],
-    listed: dict[int, int],
-) -> list[dict[str, Any]]:
-    """One count per tag: the count shown on most pages; ties go to the latest page."""
-    by_tag: dict[int, dict[int, list[Any]]] = {}
-    for sidebar_id, tag_pk, label, group, count in readings:
-        pages, latest = sidebar_stats[sidebar_id]
-        entry = by_tag.setdefault(tag_pk, {}).setdefault(count, [0, latest, label, group])
-        entry[0] += pages
-        if latest >= entry[1]:
-            entry[1], entry[2], entry[3] = latest, label, group
-    rows = []
-    for tag_pk, counts in by_tag.items():
-        count, (pages, _, label, group) = max(counts.items(), key=lambda kv: (kv[1][0], kv[1][1]))
-        rows.append(
-            {
-                "tag_pk": tag_pk,
-                "label": label,
-                "group": group,
-                "count": count,
-                "pages": sum(entry[0] for entry in counts.values()),
-                "pages_agreeing": pages,
-                "distinct_counts": len(counts),
-                "listed": listed.get(tag_pk),
-            }
-        )
-    for tag_pk, n in listed.items():
-        if tag_pk not in by_tag:
-            rows.append(
-                {
-                    "tag_pk": tag_pk,
-                    "label": None,
-                    "group": None,
-                    "count": None,
-                    "pages": 0,
-                    "pages_agreeing": 0,
-                    "distinct_counts": 0,
-                    "listed": n,
-                }
-            )
-    return rows
-
-
-def _record_labels(conn: Connection, run_id: int, labels: set[tuple[int, str]]) -> None:
-    tag_pks = {tag_pk for tag_pk, _ in labels}
-    known = {
-        (row.tag_pk, row.label): row.id
-        for row in conn.execute(
-            select(TagLabel.id, TagLabel.tag_pk, TagLabel.label).where(
-                TagLabel.tag_pk.in_(list(tag_pks))
-            )
-        )
-    }
-    table = TagLabel.__table__
-    seen_again = [{"pk": known[pair], "run": run_id} for pair in labels if pair in known]
-    if seen_again:
-        conn.execute(
-            update(table).where(table.c.id == bindparam("pk")).values(last_run_id=bindparam("run")),
-            seen_again,
-        )
-    _insert_many(
-        conn,
-        table,
-        [
-            {"tag_pk": tag_pk, "label": label, "first_run_id": run_id, "last_run_id": run_id}
-            for tag_pk, label in sorted(labels)
-            if (tag_pk, label) not in known
-        ],
-    )
 
 
 def _insert_many(conn: Connection, table: Table | Any, rows: list[dict[str, Any]]) -> None:

@@ -91,6 +91,12 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> set[str]:
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
@@ -124,6 +130,11 @@ def check_schema(engine: Engine, *, create: bool) -> None:
         raise NoArchive(
             f"no archive in {safe_url(engine)}: run a crawl, `cwarchive ingest` "
             "or `cwarchive db upgrade` first"
+        )
+    if current is not None and current not in known_revisions():
+        raise ArchiveError(
+            f"the archive schema {current} is newer than this cwarchive knows: "
+            "upgrade cwarchive itself"
         )
     raise SchemaOutOfDate(
         f"the archive schema is at {current or 'an unknown revision'}, this cwarchive "

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 
-from storage import Archive, NoArchive, SchemaOutOfDate, queries
+from storage import Archive, ArchiveError, NoArchive, SchemaOutOfDate, queries
 from storage import db as storage_db
 from storage.models import (
     Article,
@@ -487,3 +487,13 @@ def test_migrations_downgrade_and_upgrade_again(archive_url: str) -> None:
     assert storage_db.current_revision(engine) is None
     assert storage_db.upgrade(engine) == (None, storage_db.head_revision())
     engine.dispose()
+
+
+def test_open_refuses_a_schema_newer_than_the_code(archive_url: str) -> None:
+    Archive.open(archive_url).close()
+    engine = storage_db.make_engine(archive_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff'"))
+    engine.dispose()
+    with pytest.raises(ArchiveError, match="newer than this cwarchive"):
+        Archive.open(archive_url)
