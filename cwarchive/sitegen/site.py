@@ -448,21 +448,20 @@ class Site:
                 f"{root} is not empty and holds no {RULES_FILE}: not a generated site"
             )
         root.mkdir(parents=True, exist_ok=True)
-        pages = list(self.pages())
-        files = layout([page.path for page in pages])
         report = WriteReport()
-        wanted: set[Path] = set()
-        lastmods: dict[str, int] = {}
-        for page in pages:
-            file = root / files[page.path]
-            wanted.add(file)
+        lastmods: dict[str, int] = {}  # file (relative) -> lastmod, of this write
+        # One page at a time: a full-scale site is half a gigabyte of HTML.
+        for page in self.pages():
+            relative = _place(root, _file_name(page.path), lastmods)
+            file = root / relative
             report.files += 1
             report.bytes += len(page.body)
             if _write_if_changed(file, page.body):
                 report.written += 1
             stamp = int(page.lastmod.timestamp())
             os.utime(file, (stamp, stamp))
-            lastmods[files[page.path]] = stamp
+            lastmods[relative] = stamp
+        wanted = {root / relative for relative in lastmods}
         stamp = int(self._now().timestamp())
         for name, data in ((RULES_FILE, self.rules()), (LASTMOD_FILE, lastmods)):
             file = root / name
@@ -500,22 +499,51 @@ def _path(url: str) -> str:
 def layout(paths: Iterable[str]) -> dict[str, str]:
     """URL path (with query) -> file path relative to the site root (docs/replay.md)."""
     paths = list(paths)
-    plain = {p.split("?", 1)[0] for p in paths}
     prefixes = set()
-    for path in plain:
-        parts = path.split("/")
+    for path in paths:
+        parts = path.split("?", 1)[0].split("/")
         for end in range(2, len(parts)):
             prefixes.add("/".join(parts[:end]))
     files = {}
     for path in paths:
-        base, _, query = path.partition("?")
-        names = [unquote(part) for part in base.split("/") if part]
-        if query:
-            names[-1] = query_file_name(names[-1], query)
-        elif base in prefixes:
-            names.append(INDEX_FILE)
-        files[path] = "/".join(names)
+        name = _file_name(path)
+        files[path] = f"{name}/{INDEX_FILE}" if path in prefixes else name
     return files
+
+
+def _file_name(path: str) -> str:
+    """The file of a URL path before the directory-page rule: names decoded, query kept."""
+    base, _, query = path.partition("?")
+    names = [unquote(part) for part in base.split("/") if part]
+    if query:
+        names[-1] = query_file_name(names[-1], query)
+    return "/".join(names)
+
+
+def _place(root: Path, relative: str, lastmods: dict[str, int]) -> str:
+    """Where a page goes when pages are written one by one (the `layout` rule).
+
+    A page first written as a file turns out to be a directory page when a page under
+    it comes: it moves to `<path>/index.html`. A stale file in the way is removed.
+    """
+    parts = relative.split("/")
+    for end in range(1, len(parts)):
+        ancestor = "/".join(parts[:end])
+        path = root / ancestor
+        if not path.is_file():
+            continue
+        body = path.read_bytes()
+        path.unlink()
+        if ancestor in lastmods:
+            moved = f"{ancestor}/{INDEX_FILE}"
+            (root / moved).parent.mkdir(parents=True, exist_ok=True)
+            (root / moved).write_bytes(body)
+            stamp = lastmods.pop(ancestor)
+            os.utime(root / moved, (stamp, stamp))
+            lastmods[moved] = stamp
+    if (root / relative).is_dir():
+        return f"{relative}/{INDEX_FILE}"
+    return relative
 
 
 def sitemap_xml(rows: Iterable[tuple[str, dt.datetime]]) -> str:
