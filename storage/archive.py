@@ -81,7 +81,7 @@ class KnownArticle:
 
     article_key: str
     last_url: str
-    last_fetched_at: dt.datetime | None
+    last_fetched_at: dt.datetime | None  # of the last fetch (not a 304 or a skip)
     etag: str | None
     last_modified: str | None
     status: str
@@ -105,10 +105,8 @@ class _ArticleState:
     content_hash: str | None
     max_number: int
     last_url: str
-    last_fetched_at: dt.datetime | None
     etag: str | None
     last_modified: str | None
-    last_run_id: int = 0
 
 
 @dataclass
@@ -123,8 +121,9 @@ class _Pending:
     articles: list[tuple[_Ref, dict[str, Any]]] = field(default_factory=list)
     versions: list[tuple[_Ref, dict[str, Any]]] = field(default_factory=list)
     reviewers: list[dict[str, Any]] = field(default_factory=list)
+    # Articles whose row changes (new version, URL, validators, status); an unchanged
+    # page fetched again only adds an observation.
     touched: dict[str, _ArticleState] = field(default_factory=dict)
-    versions_seen: dict[int, _Ref] = field(default_factory=dict)
     observations: list[dict[str, Any]] = field(default_factory=list)
     listing_pages: list[dict[str, Any]] = field(default_factory=list)
     article_tags: list[dict[str, Any]] = field(default_factory=list)
@@ -296,7 +295,6 @@ class Archive:
                 content_hash=None,
                 max_number=0,
                 last_url=url,
-                last_fetched_at=fetched_at,
                 etag=etag,
                 last_modified=last_modified,
             )
@@ -308,7 +306,6 @@ class Archive:
                         "article_key": key,
                         "status": "active",
                         "first_run_id": run_id,
-                        "last_run_id": run_id,
                         "last_url": url,
                     },
                 )
@@ -316,18 +313,13 @@ class Archive:
             outcome = "new"
         else:
             outcome = "unchanged" if state.content_hash == content_hash else "changed"
-            self._reactivate(state, run_id)
-        if outcome == "unchanged":
-            assert state.version is not None
-            pending.versions_seen[id(state.version)] = state.version
-        else:
+            self._reactivate(key, state)
+        if outcome != "unchanged":
             self._add_version(run_id, state, record, self._parser_version)
-        state.last_url = url
-        state.last_fetched_at = fetched_at
-        state.etag = etag
-        state.last_modified = last_modified
-        state.last_run_id = run_id
-        pending.touched[key] = state
+            pending.touched[key] = state
+        if (state.last_url, state.etag, state.last_modified) != (url, etag, last_modified):
+            state.last_url, state.etag, state.last_modified = url, etag, last_modified
+            pending.touched[key] = state
         pending.observations.append(
             {
                 "run_id": run_id,
@@ -356,12 +348,8 @@ class Archive:
         if state is None:
             logger.warning("mark_seen: unknown article %(key)s, ignored", {"key": article_key})
             return
-        self._reactivate(state, run_id)
-        state.last_run_id = run_id
+        self._reactivate(article_key, state)
         pending = self._pending
-        pending.touched[article_key] = state
-        if state.version is not None:
-            pending.versions_seen[id(state.version)] = state.version
         pending.observations.append(self._observation(run_id, state, "seen", url, http_status))
         pending.counters["articles_seen"] += 1
         self._saved()
@@ -451,16 +439,22 @@ class Archive:
     def known_articles(self) -> dict[str, KnownArticle]:
         """Every archived article, by key: what a crawler needs for conditional requests."""
         self.flush()
+        fetched = (
+            select(Observation.article_id, func.max(Observation.observed_at).label("at"))
+            .where(Observation.kind == "fetched")
+            .group_by(Observation.article_id)
+            .subquery()
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(
                     Article.article_key,
                     Article.last_url,
-                    Article.last_fetched_at,
+                    fetched.c.at.label("last_fetched_at"),
                     Article.etag,
                     Article.last_modified,
                     Article.status,
-                )
+                ).outerjoin(fetched, fetched.c.article_id == Article.id)
             ).all()
         return {row.article_key: KnownArticle(**row._asdict()) for row in rows}
 
@@ -616,10 +610,8 @@ class Archive:
                     content_hash=row.content_hash,
                     max_number=row.max_number or 0,
                     last_url=row.last_url,
-                    last_fetched_at=row.last_fetched_at,
                     etag=row.etag,
                     last_modified=row.last_modified,
-                    last_run_id=row.last_run_id,
                 )
                 for row in conn.execute(self._article_state_query())
             }
@@ -660,10 +652,8 @@ class Archive:
                 Article.removed_run_id,
                 Article.current_version_id,
                 Article.last_url,
-                Article.last_fetched_at,
                 Article.etag,
                 Article.last_modified,
-                Article.last_run_id,
                 Version.content_hash,
                 numbers.c.max_number,
             )
@@ -671,10 +661,11 @@ class Archive:
             .outerjoin(numbers, numbers.c.article_id == Article.id)
         )
 
-    def _reactivate(self, state: _ArticleState, run_id: int) -> None:
+    def _reactivate(self, key: str, state: _ArticleState) -> None:
         if state.status == "removed":
             state.status = "active"
             state.removed_run_id = None
+            self._pending.touched[key] = state
             self._pending.counters["articles_returned"] += 1
 
     def _add_version(
@@ -692,7 +683,6 @@ class Archive:
             number=state.max_number,
             parser_version=parser_version,
             first_run_id=run_id,
-            last_run_id=run_id,
         )
         self._pending.versions.append((ref, row))
         self._pending.reviewers.extend(
@@ -829,9 +819,7 @@ class Archive:
                     status=bindparam("status"),
                     removed_run_id=bindparam("removed"),
                     current_version_id=bindparam("version"),
-                    last_run_id=bindparam("last_run"),
                     last_url=bindparam("url"),
-                    last_fetched_at=bindparam("fetched"),
                     etag=bindparam("etag_"),
                     last_modified=bindparam("modified"),
                 ),
@@ -841,22 +829,12 @@ class Archive:
                         "status": s.status,
                         "removed": s.removed_run_id,
                         "version": s.version.id if s.version else None,
-                        "last_run": s.last_run_id,
                         "url": s.last_url,
-                        "fetched": s.last_fetched_at,
                         "etag_": s.etag,
                         "modified": s.last_modified,
                     }
                     for s in p.touched.values()
                 ],
-            )
-        if p.versions_seen and run_id is not None:
-            versions = Version.__table__
-            conn.execute(
-                update(versions)
-                .where(versions.c.id == bindparam("pk"))
-                .values(last_run_id=bindparam("run")),
-                [{"pk": ref.id, "run": run_id} for ref in p.versions_seen.values()],
             )
         _insert_many(conn, Observation.__table__, p.observations)
         _insert_many(conn, ListingPage.__table__, p.listing_pages)

@@ -104,7 +104,11 @@ class RawPage(Base):
 
 
 class Article(Base):
-    """One row per article_key; the pointer to its current version."""
+    """One row per article_key; the pointer to its current version.
+
+    When it was last seen is not stored here but read from `observations` (view
+    `article_runs`): an unchanged re-run then writes observations only.
+    """
 
     __tablename__ = "articles"
 
@@ -112,20 +116,21 @@ class Article(Base):
     article_key: Mapped[str] = mapped_column(String(500), unique=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
-    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     removed_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     # use_alter: articles and versions point at each other.
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("versions.id", use_alter=True)
     )
     last_url: Mapped[str] = mapped_column(String(1000))
-    last_fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
 
 
 class Version(Base):
-    """One distinct content of an article: every field of the parse record."""
+    """One distinct content of an article: every field of the parse record.
+
+    The runs it was seen in come from `observations` (view `version_runs`).
+    """
 
     __tablename__ = "versions"
     __table_args__ = (
@@ -139,7 +144,6 @@ class Version(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     parser_version: Mapped[str] = mapped_column(String(50))
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    last_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     canonical_url: Mapped[str] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(Text)
     seo_title: Mapped[str | None] = mapped_column(Text)

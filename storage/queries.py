@@ -38,6 +38,12 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
         .group_by(Version.article_id)
         .subquery()
     )
+    seen = (
+        select(Observation.article_id, func.max(Observation.run_id).label("last_seen"))
+        .where(Observation.kind.in_(("fetched", "seen")))
+        .group_by(Observation.article_id)
+        .subquery()
+    )
     query = (
         select(
             Article.article_key,
@@ -47,11 +53,12 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
             Version.reviewed,
             counts.c.versions,
             Article.first_run_id.label("first_seen"),
-            Article.last_run_id.label("last_seen"),
+            seen.c.last_seen,
             Article.removed_run_id.label("removed_in"),
         )
         .outerjoin(Version, Version.id == Article.current_version_id)
         .outerjoin(counts, counts.c.article_id == Article.id)
+        .outerjoin(seen, seen.c.article_id == Article.id)
         .order_by(Article.article_key)
     )
     if status:
@@ -71,20 +78,22 @@ def history(conn: Connection, article_key: str) -> list[dict[str, Any]]:
         select(Version).where(Version.article_id == article_id).order_by(Version.number)
     ).all()
     urls: dict[int, list[str]] = {}
-    for version_id, url in conn.execute(
-        select(Observation.version_id, Observation.url)
+    last_run: dict[int, int] = {}
+    for version_id, url, run_id in conn.execute(
+        select(Observation.version_id, Observation.url, Observation.run_id)
         .where(Observation.article_id == article_id, Observation.version_id.is_not(None))
         .order_by(Observation.id)
     ):
         seen = urls.setdefault(version_id, [])
         if url not in seen:
             seen.append(url)
+        last_run[version_id] = max(run_id, last_run.get(version_id, run_id))
     return [
         {
             "article_key": article_key,
             "version": v.number,
             "first_seen_run": v.first_run_id,
-            "last_seen_run": v.last_run_id,
+            "last_seen_run": last_run.get(v.id, v.first_run_id),
             "parser_version": v.parser_version,
             **{name: _json(getattr(v, name)) for name in VERSION_FIELDS},
             "urls": urls.get(v.id, []),
@@ -105,15 +114,22 @@ def diff(
     if field not in DIFF_FIELDS:
         raise ValueError(f"unknown field {field!r}: one of {', '.join(DIFF_FIELDS)}")
     column = getattr(Version, field)
+    seen = (
+        select(Observation.version_id, func.max(Observation.run_id).label("last_run_id"))
+        .where(Observation.version_id.is_not(None))
+        .group_by(Observation.version_id)
+        .subquery()
+    )
     rows = conn.execute(
         select(
             Article.article_key,
             Version.number,
             Version.first_run_id,
-            Version.last_run_id,
+            func.coalesce(seen.c.last_run_id, Version.first_run_id).label("last_run_id"),
             column.label("value"),
         )
         .join(Article, Article.id == Version.article_id)
+        .outerjoin(seen, seen.c.version_id == Version.id)
         .order_by(Article.article_key, Version.number)
     ).all()
     changes = []

@@ -96,8 +96,10 @@ def test_unchanged_rerun_adds_no_version_and_no_raw_page(archive: Archive) -> No
     assert count(archive, Observation) == 10
     assert run_row(archive, 2).articles_unchanged == 5
     with archive.engine.connect() as conn:
-        assert set(conn.scalars(select(Version.last_run_id))) == {2}
         assert {a["last_seen"] for a in queries.articles(conn)} == {2}
+        assert {queries.history(conn, r["article_key"])[0]["last_seen_run"] for r in records} == {2}
+        spans = conn.execute(text("SELECT first_run_id, last_run_id FROM version_runs")).all()
+    assert {tuple(span) for span in spans} == {(1, 2)}
 
 
 def test_url_only_change_is_an_observation_not_a_version(archive: Archive) -> None:
@@ -186,7 +188,8 @@ def test_mark_seen_is_an_observation_of_the_current_version(archive: Archive) ->
     assert count(archive, Observation, Observation.kind == "seen") == 1
     assert run_row(archive, run).articles_seen == 1
     with archive.engine.connect() as conn:
-        assert conn.scalar(select(Version.last_run_id)) == run
+        assert queries.history(conn, record["article_key"])[0]["last_seen_run"] == run
+        assert queries.articles(conn)[0]["last_seen"] == run
 
 
 def test_renamed_tag_keeps_its_identity(archive: Archive) -> None:

@@ -36,6 +36,23 @@ JOIN sidebar_counts AS c ON c.sidebar_id = p.sidebar_id
 JOIN tags AS t ON t.id = c.tag_pk
 """
 
+# When a version / an article was seen, from the observations: nothing is updated in
+# place when an unchanged page is fetched again (an unchanged re-run only adds rows).
+VERSION_RUNS = """
+CREATE VIEW version_runs AS
+SELECT version_id, article_id, min(run_id) AS first_run_id, max(run_id) AS last_run_id,
+       count(*) AS observations
+FROM observations WHERE version_id IS NOT NULL AND kind <> 'gone'
+GROUP BY version_id, article_id
+"""
+ARTICLE_RUNS = """
+CREATE VIEW article_runs AS
+SELECT article_id, min(run_id) AS first_run_id, max(run_id) AS last_run_id,
+       max(CASE WHEN kind = 'fetched' THEN observed_at END) AS last_fetched_at
+FROM observations WHERE kind IN ('fetched', 'seen')
+GROUP BY article_id
+"""
+
 
 def _is_sqlite() -> bool:
     return op.get_bind().dialect.name == "sqlite"
@@ -124,19 +141,14 @@ def upgrade() -> None:
         sa.Column("article_key", sa.String(length=500), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("first_run_id", sa.Integer(), nullable=False),
-        sa.Column("last_run_id", sa.Integer(), nullable=False),
         sa.Column("removed_run_id", sa.Integer(), nullable=True),
         sa.Column("current_version_id", sa.Integer(), nullable=True),
         sa.Column("last_url", sa.String(length=1000), nullable=False),
-        sa.Column("last_fetched_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("etag", sa.String(length=500), nullable=True),
         sa.Column("last_modified", sa.String(length=100), nullable=True),
         *_current_version_fk(),
         sa.ForeignKeyConstraint(
             ["first_run_id"], ["runs.id"], name=op.f("fk_articles_first_run_id_runs")
-        ),
-        sa.ForeignKeyConstraint(
-            ["last_run_id"], ["runs.id"], name=op.f("fk_articles_last_run_id_runs")
         ),
         sa.ForeignKeyConstraint(
             ["removed_run_id"], ["runs.id"], name=op.f("fk_articles_removed_run_id_runs")
@@ -250,7 +262,6 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("parser_version", sa.String(length=50), nullable=False),
         sa.Column("first_run_id", sa.Integer(), nullable=False),
-        sa.Column("last_run_id", sa.Integer(), nullable=False),
         sa.Column("canonical_url", sa.String(length=1000), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("seo_title", sa.Text(), nullable=True),
@@ -270,9 +281,6 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["first_run_id"], ["runs.id"], name=op.f("fk_versions_first_run_id_runs")
-        ),
-        sa.ForeignKeyConstraint(
-            ["last_run_id"], ["runs.id"], name=op.f("fk_versions_last_run_id_runs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_versions")),
         sa.UniqueConstraint("article_id", "number", name=op.f("uq_versions_article_id_number")),
@@ -345,10 +353,13 @@ def upgrade() -> None:
             ["id"],
         )
     op.execute(TAG_COUNT_READINGS)
+    op.execute(VERSION_RUNS)
+    op.execute(ARTICLE_RUNS)
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW tag_count_readings")
+    for view in ("article_runs", "version_runs", "tag_count_readings"):
+        op.execute(f"DROP VIEW {view}")
     if not _is_sqlite():
         op.drop_constraint(
             op.f("fk_articles_current_version_id_versions"), "articles", type_="foreignkey"
