@@ -79,8 +79,9 @@ def summary_table(numbers: dict[str, Any], title: str = "crawl") -> Table:
 class LiveProgress:
     """A rich panel refreshed from the crawler's stats twice a second."""
 
-    def __init__(self, stats: Any, console: Console) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Any, console: Console) -> None:
+        # The crawler, not its stats: Scrapy sets `crawler.stats` only when it starts.
+        self.crawler = crawler
         self._started = time.monotonic()
         self._live = Live(
             self._render(),
@@ -94,8 +95,15 @@ class LiveProgress:
         self._loop: Any = None
 
     def _render(self) -> Table:
-        numbers = figures(self.stats.get_stats(), time.monotonic() - self._started)
+        stats = self.crawler.stats.get_stats() if self._running() else {}
+        numbers = figures(stats, time.monotonic() - self._started)
         return summary_table(numbers, title="crawling…")
+
+    def _running(self) -> bool:
+        try:
+            return self.crawler.stats is not None
+        except RuntimeError:  # not started yet
+            return False
 
     def _refresh(self) -> None:
         self._live.update(self._render())
@@ -110,4 +118,5 @@ class LiveProgress:
     def stop(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-        self._live.stop()
+        if self._live.is_started:
+            self._live.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -103,22 +104,39 @@ def article_requests(server: ReplayServer) -> Counter[tuple[str, int]]:
     return Counter((path, status) for _, path, status in server.requests if ".h00-" in path)
 
 
-def test_crawl_change_the_site_and_crawl_again(
-    served: tuple[Site, Path, ReplayServer], tmp_path: Path
-) -> None:
-    site, root, server = served
-    db = tmp_path / "archive.sqlite"
+FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
+BOTH_SECTIONS = ("--section", "cancerwise", "--section", "publications/cancer-frontline")
 
-    first = crawl(server, db)
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
+    """fixtures/site (a copy: the test changes it) and the model it was written from."""
+    from cwarchive.sitegen.cases import small_site
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept
+    with ReplayServer(root) as server:
+        yield small_site(), root, server
+
+
+def test_crawl_change_the_site_and_crawl_again(
+    bundled: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    site, root, server = bundled
+    db = tmp_path / "archive.sqlite"
+    total = len(site.articles)
+
+    first = crawl(server, db, *BOTH_SECTIONS)
     assert first["status"] == "completed"
-    assert first["new"] == 30
+    assert first["new"] == total
     assert first["errors"] == 0
-    assert len(query(db, "articles")) == 30
+    assert len(query(db, "articles")) == total
 
     # The site changes: a re-review under a new h00 URL (301 from the old one), a
     # removed article, a new one, changed tag counts.
-    moved_key, removed_key = "cancerwise/story-number-3", "cancerwise/story-number-4"
-    old_path = site.article(moved_key).path
+    moved_key = "cancerwise/what-is-a-cytokine-storm"
+    removed_key = "cancerwise/what-is-white-coat-syndrome"
+    old_path, removed_path = site.article(moved_key).path, site.article(removed_key).path
     changed_at = now()  # after the first crawl's fetches: newer lastmods
     site.rereview(moved_key, dt.date(2026, 11, 1), new_h00="159999999", when=changed_at)
     site.remove(removed_key, when=changed_at)
@@ -127,14 +145,15 @@ def test_crawl_change_the_site_and_crawl_again(
         {"diseases/breast-cancer": 2, "cancer-topics/prevention": -2}, when=changed_at
     )
     site.write(root)
+    assert server.site.rules().redirects[old_path][1] == 301
     server.clear_requests()
 
-    second = crawl(server, db)
+    second = crawl(server, db, *BOTH_SECTIONS)
     assert (second["new"], second["changed"]) == (1, 1)
     assert second["gone"] == 1
     requested = article_requests(server)
     assert (site.article(moved_key).path, 200) in requested
-    assert (f"/{removed_key}.h00-159850001.html", 404) in requested
+    assert (removed_path, 404) in requested  # re-checked: no longer listed
     assert (added.path, 200) in requested
     # Unchanged articles are not fetched: their lastmod is not newer than the last fetch.
     assert sum(n for (path, status), n in requested.items() if status == 200) == 2
@@ -147,36 +166,31 @@ def test_crawl_change_the_site_and_crawl_again(
     statuses = {a["article_key"]: a["status"] for a in query(db, "articles")}
     assert statuses[removed_key] == "removed"
     assert statuses[added.key] == "active"
-    assert len(statuses) == 31
+    assert len(statuses) == total + 1
     history = query(db, "history", moved_key)
     assert [v["reviewed"] for v in history][-1] == "2026-11-01"
     assert history[-1]["canonical_url"].endswith(".h00-159999999.html")
     reviewed = query(db, "diff", "--field", "reviewed")
     assert [change["article_key"] for change in reviewed] == [moved_key]
+    watched = ("md-anderson:diseases/breast-cancer", "md-anderson:cancer-topics/prevention")
     counts = {
         (row["run"], row["tag_id"]): row["count"]
         for row in query(db, "tags")
-        if row["tag_id"]
-        in ("md-anderson:diseases/breast-cancer", "md-anderson:cancer-topics/prevention")
+        if row["tag_id"] in watched
     }
-    assert (
-        counts[(2, "md-anderson:diseases/breast-cancer")]
-        == counts[(1, "md-anderson:diseases/breast-cancer")] + 2
-    )
-    assert (
-        counts[(2, "md-anderson:cancer-topics/prevention")]
-        == counts[(1, "md-anderson:cancer-topics/prevention")] - 2
-    )
+    breast, prevention = watched
+    assert counts[(2, breast)] == counts[(1, breast)] + 2
+    assert counts[(2, prevention)] == counts[(1, prevention)] - 2
 
     # A third crawl of the unchanged site stores nothing and fetches no article.
     server.clear_requests()
-    third = crawl(server, db)
+    third = crawl(server, db, *BOTH_SECTIONS)
     assert (third["new"], third["changed"]) == (0, 0)
-    assert third["skipped"] == 30
+    assert third["skipped"] == total
     assert not article_requests(server)
     runs = query(db, "runs")
     assert runs[2]["articles_new"] == runs[2]["articles_changed"] == 0
-    assert sum(a["versions"] for a in query(db, "articles")) == 32
+    assert sum(a["versions"] for a in query(db, "articles")) == total + 2
 
 
 def test_robots_disallowed_pages_are_never_requested(

@@ -58,7 +58,7 @@ class WarcMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         directory = crawler.settings.get("ARCHIVE_WARC_DIR")
         if not directory:
-            raise NotConfigured("no ARCHIVE_WARC_DIR: WARC output off")
+            raise NotConfigured  # off by default: no message, no warning in every log
         return cls(crawler, Path(directory))
 
     def _on_spider_opened(self, spider: Spider) -> None:

@@ -173,7 +173,7 @@ class CancerwiseSpider(SitemapSpider):
             )
         for section in self.sections:
             for path in (f"/{section}.html", f"/{section}.dir.html"):
-                yield self._listing_request(f"{SITE}{path}", dont_filter=True)
+                yield self._listing_request(f"{SITE}{path}", dont_filter=True, entry=True)
 
     # --- Sitemaps ---------------------------------------------------------------------
 
@@ -283,14 +283,19 @@ class CancerwiseSpider(SitemapSpider):
             },
         )
 
-    def _listing_request(self, url: str, dont_filter: bool = False) -> Request:
+    def _listing_request(self, url: str, dont_filter: bool = False, entry: bool = False) -> Request:
+        meta: dict[str, Any] = {"kind": "listing"}
+        if entry:
+            # A publication may have no landing or directory page: a 404 there is news
+            # about the site's shape, not a failed fetch.
+            meta["handle_httpstatus_list"] = [404]
         return Request(
             url,
             callback=self.parse_listing,
             errback=self._on_error,
             priority=_PRIORITY_LISTING,
             dont_filter=dont_filter,
-            meta={"kind": "listing"},
+            meta=meta,
         )
 
     # --- Callbacks ----------------------------------------------------------------------
@@ -308,6 +313,10 @@ class CancerwiseSpider(SitemapSpider):
 
     def parse_listing(self, response: Response) -> Iterator[PageItem | Request]:
         url = site_url(response.url)
+        if response.status == 404:
+            self.crawler.stats.inc_value("archive/discovery/missing_entry_pages")
+            logger.info("no such entry page: %(url)s", {"url": url})
+            return
         item = self._item(response, PageKind.LISTING, url=url)
         try:
             record = parse_page(response.body, url)

@@ -93,6 +93,15 @@ def crawl_overrides(
     return overrides
 
 
+class CrawlFailed(click.ClickException):
+    """The crawl could not start (the spider or a component raised): exit 1."""
+
+    exit_code = EXIT_ERRORS
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
 def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
     """Run the spider once in this process; its final stats. Once per process (Twisted)."""
     from scrapy.crawler import CrawlerProcess
@@ -108,17 +117,24 @@ def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
     progress = None
     if live:
         from rich.console import Console
-        from scrapy import signals
 
         from cwarchive.progress import LiveProgress
 
-        progress = LiveProgress(crawler.stats, Console(stderr=True))
-        crawler.signals.connect(progress.stop, signal=signals.spider_closed)
-    process.crawl(crawler)
+        progress = LiveProgress(crawler, Console(stderr=True))
+    failures: list[Any] = []
+    done = process.crawl(crawler)
+    done.addErrback(failures.append)  # Scrapy would only log it as "Unhandled error"
     if progress is not None:
         progress.start()
-    process.start()
-    return crawler.stats.get_stats() if crawler.stats else {}
+    try:
+        process.start()
+    finally:
+        if progress is not None:
+            progress.stop()
+    if failures:
+        error = failures[0].value
+        raise CrawlFailed(f"the crawl could not run: {type(error).__name__}: {error}")
+    return crawler.stats.get_stats()
 
 
 def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
@@ -178,7 +194,12 @@ def report(numbers: dict[str, Any], as_json: bool, db_url: str | None, title: st
 
 
 def crawl_and_report(
-    overrides: dict[str, Any], *, as_json: bool, max_error_rate: float, title: str
+    overrides: dict[str, Any],
+    *,
+    as_json: bool,
+    max_error_rate: float,
+    title: str,
+    show_db: bool = True,
 ) -> int:
     from cwarchive.progress import figures
 
@@ -192,7 +213,7 @@ def crawl_and_report(
     numbers = figures(stats)
     if overrides.get("JOBDIR") and numbers.get("finish_reason") == "finished":
         clear_job(overrides["JOBDIR"])
-    report(numbers, as_json, db_url, title)
+    report(numbers, as_json, db_url if show_db or as_json else None, title)
     return exit_status(numbers, max_error_rate)
 
 
@@ -319,13 +340,19 @@ def demo_command(db_path: str, as_json: bool) -> None:
     with ReplayServer(FIXTURE_SITE) as server:
         if not as_json:
             click.echo(f"replay server on {server.url} serving {FIXTURE_SITE}", err=True)
-        overrides = crawl_overrides(site=server.url, db_url=db_url, log_level="WARNING")
+        # Both sections of the bundled site: Cancerwise and one Cancer Frontline article.
+        overrides = crawl_overrides(
+            site=server.url,
+            db_url=db_url,
+            sections=("cancerwise", "publications/cancer-frontline"),
+            log_level="WARNING",
+        )
         status = crawl_and_report(
-            overrides, as_json=as_json, max_error_rate=0.05, title="demo crawl"
+            overrides, as_json=as_json, max_error_rate=0.05, title="demo crawl", show_db=False
         )
     if not as_json:
         click.echo(f"archive written to {Path(db_path).resolve()}")
-        click.echo("next: cwarchive runs --db " + db_path + " ; cwarchive articles --db " + db_path)
+        click.echo(f"look inside: cwarchive runs --db {db_path}; cwarchive articles --db {db_path}")
     sys.exit(status)
 
 
