@@ -473,7 +473,7 @@ class Archive:
         A version is added (with `parser_version`) only where the new record's content
         differs from every version the article already has; the new version is linked
         to the raw page by a `reparsed` observation carrying the original fetch time.
-        A changed result of an article's latest page becomes its current version.
+        What the article's latest page now reads as becomes its current version.
         """
         run_id = self.start_run("reparse", site_root=site_root, parser_version=parser_version)
         summary = Counter(pages=0, versions_added=0, unchanged=0, errors=0)
@@ -493,6 +493,8 @@ class Archive:
                     summary["errors"] += 1
                     continue
                 if record["content_hash"] in page["hashes"]:
+                    if page["is_latest"]:
+                        self._make_current(page["article_key"], record["content_hash"])
                     summary["unchanged"] += 1
                     continue
                 page["hashes"].add(record["content_hash"])
@@ -556,6 +558,22 @@ class Archive:
                 }
             for page in chunk:
                 yield page, decompressor.decompress(data[page["raw_page_id"]])
+
+    def _make_current(self, key: str, content_hash: str) -> None:
+        """The article's latest page now reads as one of its known versions: point at it."""
+        state = self._articles[key]
+        if state.content_hash == content_hash:
+            return
+        self.flush()  # the version may be pending; this path is rare
+        with self.engine.connect() as conn:
+            version_id = conn.scalar(
+                select(Version.id)
+                .where(Version.article_id == state.ref.id, Version.content_hash == content_hash)
+                .order_by(Version.number.desc())
+                .limit(1)
+            )
+        state.version, state.content_hash = _Ref(version_id), content_hash
+        self._pending.touched[key] = state
 
     def _add_reparsed(
         self, run_id: int, page: dict[str, Any], record: dict[str, Any], raw: bytes
@@ -785,7 +803,7 @@ class Archive:
     def flush(self) -> None:
         """Write the pending batch in one transaction."""
         pending = self._pending
-        if not pending.saves and not pending.tags:
+        if not (pending.saves or pending.tags or pending.touched):
             return
         self._pending = _Pending()
         try:

@@ -500,3 +500,18 @@ def test_open_refuses_a_schema_newer_than_the_code(archive_url: str) -> None:
     engine.dispose()
     with pytest.raises(ArchiveError, match="newer than this cwarchive"):
         Archive.open(archive_url)
+
+
+def test_reparse_can_point_the_current_version_back(archive: Archive) -> None:
+    first, second = article(title="Title A"), article(title="Title B")
+    run = start(archive)
+    save(archive, run, first)
+    save(archive, run, second)
+    archive.finish_run(run)
+
+    # The new parser reads the second page as the first: B was a parser artefact.
+    summary = archive.reparse(lambda raw, url: first, parser_version="2")
+    assert (summary["versions_added"], summary["unchanged"]) == (0, 2)
+    with archive.engine.connect() as conn:
+        (row,) = queries.articles(conn)
+    assert (row["title"], row["versions"]) == ("Title A", 2)
