@@ -87,6 +87,13 @@ def test_url_shapes_and_page_sizes() -> None:
     assert any(a.image == "none" for a in variants)
 
 
+def test_redesign_share_leaves_the_records_alone() -> None:
+    plain = generate_site(50, seed=5)
+    mixed = generate_site(50, seed=5, redesign_pct=20)
+    assert sum(a.markup == "redesign" for a in mixed.articles.values()) == 10
+    assert plain.expected_records() == mixed.expected_records()
+
+
 @pytest.mark.skipif(not INVENTORY.exists(), reason=f"no URL inventory at {INVENTORY}")
 def test_site_from_the_real_inventory() -> None:
     lines = INVENTORY.read_text("utf-8").splitlines()

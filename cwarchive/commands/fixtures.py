@@ -82,6 +82,13 @@ def fixtures_group() -> None:
     help="Then change PCT% of the articles and remove some.",
 )
 @click.option("--seed", default=0, show_default=True, help="Same seed, same site (byte for byte).")
+@click.option(
+    "--redesign",
+    "redesign_pct",
+    type=click.FloatRange(0, 100),
+    default=0,
+    help="Serve PCT% of the articles in the class-free redesigned markup.",
+)
 @click.option("--page-size", default=10, show_default=True, help="Cards per listing page.")
 @click.option(
     "--now",
@@ -95,6 +102,7 @@ def generate(
     urls_file: Path | None,
     mutate_pct: float | None,
     seed: int,
+    redesign_pct: float,
     page_size: int,
     now: dt.datetime | None,
     as_json: bool,
@@ -123,10 +131,16 @@ def generate(
     started = time.perf_counter()
     if urls_file is not None:
         site = site_from_inventory(
-            read_inventory(urls_file), seed=seed, limit=articles, page_size=page_size
+            read_inventory(urls_file),
+            seed=seed,
+            limit=articles,
+            page_size=page_size,
+            redesign_pct=redesign_pct,
         )
     else:
-        site = generate_site(articles or 3400, seed=seed, page_size=page_size)
+        site = generate_site(
+            articles or 3400, seed=seed, page_size=page_size, redesign_pct=redesign_pct
+        )
     report = None
     if mutate_pct is not None:
         when = now.replace(tzinfo=dt.UTC) if now else None

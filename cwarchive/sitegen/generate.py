@@ -192,7 +192,9 @@ def _day(rank: int, total: int) -> dt.date:
     return FIRST_DAY + dt.timedelta(days=span * rank // max(1, total - 1))
 
 
-def generate_site(articles: int = 3400, seed: int = 0, page_size: int = 10) -> Site:
+def generate_site(
+    articles: int = 3400, seed: int = 0, page_size: int = 10, redesign_pct: float = 0
+) -> Site:
     """A synthetic site of `articles` Cancerwise articles with URLs of the real shapes.
 
     Titles make slugs with a leading `-` (a title opening with a quote), `--` (a colon)
@@ -213,11 +215,17 @@ def generate_site(articles: int = 3400, seed: int = 0, page_size: int = 10) -> S
         used.add(slug)
         facts = article_facts(rng, slug, str(h00), published, title)
         found[facts.key] = facts
-    return Site(articles=found, page_size=page_size)
+    site = Site(articles=found, page_size=page_size)
+    redesign(site, redesign_pct, seed)
+    return site
 
 
 def site_from_inventory(
-    lines: Iterable[str], seed: int = 0, limit: int | None = None, page_size: int = 10
+    lines: Iterable[str],
+    seed: int = 0,
+    limit: int | None = None,
+    page_size: int = 10,
+    redesign_pct: float = 0,
 ) -> Site:
     """A synthetic site with the article and archive URLs of a real inventory.
 
@@ -256,7 +264,24 @@ def site_from_inventory(
             aliases[facts.path] = facts.key
         else:
             articles[facts.key] = facts
-    return Site(articles=articles, page_size=page_size, archive_months=archives, aliases=aliases)
+    site = Site(articles=articles, page_size=page_size, archive_months=archives, aliases=aliases)
+    redesign(site, redesign_pct, seed)
+    return site
+
+
+def redesign(site: Site, pct: float, seed: int = 0) -> list[str]:
+    """Serve PCT% of the articles in the class-free redesign (a migration under way).
+
+    Its own generator: the rest of the site is the same with or without it.
+    """
+    if pct <= 0:
+        return []
+    rng = random.Random(f"redesign:{seed}")
+    keys = sorted(site.articles)
+    chosen = sorted(rng.sample(keys, min(len(keys), round(len(keys) * pct / 100))))
+    for key in chosen:
+        site.articles[key].markup = "redesign"
+    return chosen
 
 
 def mutate(
