@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -226,6 +227,20 @@ def test_site_api_mutations_served(tmp_path: Path) -> None:
     records = site.expected_records()
     assert records[new_url]["reviewed"] == "2026-09-01"
     assert old_url not in records
+
+
+def test_a_page_can_show_stale_counts() -> None:
+    site = small_site()
+    path = site.article(INSOMNIA).path
+    stale = [
+        replace(f, count=f.count + 2) if f.label == "Pancreatic Cancer" else f for f in site.facets
+    ]
+    site.page_facets[path] = stale
+    records = site.expected_records()
+    counts = {t["label"]: t["count"] for t in records[site_url(path)]["tag_counts"]}
+    assert counts["Pancreatic Cancer"] == 128
+    directory = records[site_url("/cancerwise.dir.html")]["tag_counts"]
+    assert {t["label"]: t["count"] for t in directory}["Pancreatic Cancer"] == 126
 
 
 def site_url(path: str) -> str:

@@ -116,6 +116,9 @@ class Site:
     # Other URLs of an article (alias path -> key): AEM serves a page for any h00
     # selector, and the real sitemap lists a few articles under two h00 numbers.
     aliases: dict[str, str] = field(default_factory=dict)
+    # Pages showing other sidebar counts than `facets` (URL path with query -> facets):
+    # pages are cached separately, so two pages fetched minutes apart can disagree.
+    page_facets: dict[str, list[Facet]] = field(default_factory=dict)
     # Archive months that exist even without articles (a real inventory lists them).
     archive_months: set[tuple[str, int, int]] = field(default_factory=set)
     # The site's clock: the lastmod of every listing page. Mutations move it forward,
@@ -299,7 +302,8 @@ class Site:
         for path, key in self.aliases.items():
             aliased.setdefault(key, []).append(path)
         for article in self.articles.values():
-            page = self._article_page(article, facets, related.get(article.key, []))
+            shown = self.page_facets.get(article.path, facets)
+            page = self._article_page(article, shown, related.get(article.key, []))
             yield page
             for path in aliased.get(article.key, ()):
                 if path != article.path:
@@ -383,9 +387,10 @@ class Site:
         pages = max(1, -(-len(members) // size))
         for page in range(1, pages + 1):
             chunk = members[(page - 1) * size : page * size]
-            html, log = markup.paged_listing_page(base, title, chunk, page, pages, facets)
             url = markup.paged_url(base, page)
-            yield Page(_path(url), html.encode(), stamp, _listing(url, log, facets))
+            shown = self.page_facets.get(_path(url), facets)
+            html, log = markup.paged_listing_page(base, title, chunk, page, pages, shown)
+            yield Page(_path(url), html.encode(), stamp, _listing(url, log, shown))
 
     def robots_txt(self) -> str:
         lines = ["User-agent: *"] + [f"Disallow: {path}" for path in self.disallow]
