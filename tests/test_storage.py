@@ -515,3 +515,54 @@ def test_reparse_can_point_the_current_version_back(archive: Archive) -> None:
     with archive.engine.connect() as conn:
         (row,) = queries.articles(conn)
     assert (row["title"], row["versions"]) == ("Title A", 2)
+
+
+def test_known_articles_carry_what_conditional_requests_need(archive: Archive) -> None:
+    record = article()
+    run = start(archive)
+    archive.save_article(
+        run,
+        record,
+        raw=raw_page(record),
+        url=record["url"],
+        http_status=200,
+        fetched_at=T0,
+        etag='"abc"',
+        last_modified="Wed, 19 Aug 2026 12:00:00 GMT",
+    )
+    archive.finish_run(run)
+    run = start(archive, "incremental")
+    archive.mark_seen(run, record["article_key"], url=record["url"], http_status=304)
+    archive.finish_run(run)
+    known = archive.known_articles()[record["article_key"]]
+    assert known.last_url == record["url"]
+    assert known.last_fetched_at == T0  # a 304 is not a fetch of new bytes
+    assert (known.etag, known.last_modified) == ('"abc"', "Wed, 19 Aug 2026 12:00:00 GMT")
+    assert known.status == "active"
+
+
+def test_an_unchanged_rerun_only_appends_observations(archive: Archive) -> None:
+    records = [article(f"cancerwise/story-{i}") for i in range(4)]
+    run = start(archive)
+    for record in records:
+        save(archive, run, record)
+    archive.finish_run(run)
+    before = _table_counts(archive)
+    run = start(archive)
+    for record in records:
+        save(archive, run, record)
+    archive.finish_run(run)
+    after = _table_counts(archive)
+    grown = {name for name in after if after[name] != before[name]}
+    assert grown == {"runs", "observations", "run_tag_counts"}
+    assert after["observations"] - before["observations"] == len(records)
+
+
+def _table_counts(archive: Archive) -> dict[str, int]:
+    from storage.models import Base
+
+    with archive.engine.connect() as conn:
+        return {
+            name: conn.scalar(select(func.count()).select_from(table)) or 0
+            for name, table in Base.metadata.tables.items()
+        }
