@@ -24,7 +24,9 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         return
     server = os.environ.get(PG_ENV)
     if not server:
-        pytest.skip(f"{PG_ENV} is not set: PostgreSQL storage tests skipped")
+        reason = f"{PG_ENV} is not set: PostgreSQL storage tests skipped"
+        print(reason)
+        pytest.skip(reason)
     import psycopg
 
     plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
