@@ -118,6 +118,7 @@ class CancerwiseSpider(SitemapSpider):
         self._listed: set[str] = set()
         self._decided: set[str] = set()
         self._listing_links: dict[str, str] = {}
+        self._listing_urls: set[str] = set()
         self._seen_items: list[PageItem] = []
         self._article_requests = 0
         self._phase = "discovery"
@@ -173,6 +174,7 @@ class CancerwiseSpider(SitemapSpider):
             )
         for section in self.sections:
             for path in (f"/{section}.html", f"/{section}.dir.html"):
+                self._listing_urls.add(f"{SITE}{path}")
                 yield self._listing_request(f"{SITE}{path}", dont_filter=True, entry=True)
 
     # --- Sitemaps ---------------------------------------------------------------------
@@ -190,7 +192,7 @@ class CancerwiseSpider(SitemapSpider):
             if request.callback == self._parse_sitemap:
                 yield self._sitemap_request(request.url)
             elif request.callback == self.parse_listing:
-                yield self._listing_request(request.url)
+                yield from self._new_listing(request.url)
             else:
                 yield self._article_request(request.url)
         yield from self._seen_items
@@ -336,19 +338,35 @@ class CancerwiseSpider(SitemapSpider):
                 yield from self._listing_article(link)
         for link in record.get("archive_links", []):
             if section_of(link) in self.sections and self._want_archive(link):
-                yield self._listing_request(link)
+                yield from self._new_listing(link)
         next_page = record.get("next_page")
-        if next_page and (kind not in ("facet", "author") or self.follow_tags):
-            yield self._listing_request(next_page)
-        # Facet and author pages are not record fields: found as links, like a reader would.
-        if kind in ("landing", "directory", "facet"):
-            for href in response.css("a::attr(href)").getall():
+        # Every run reads first pages (tag counts, new articles); the rest of a long
+        # listing only adds article tags, which full runs and --tags collect.
+        if next_page and (kind in ("archive", "landing") or self.follow_tags):
+            yield from self._new_listing(next_page)
+        # Facet and author pages are not record fields: found as links, like a reader
+        # would. The landing page and the directory link every facet (the sidebar of
+        # every other page repeats them); author pages only matter to full runs.
+        if kind in ("landing", "directory") and "?" not in url:
+            selector = "a[href*='cq:tags']::attr(href)"
+            if self.mode == "full":
+                selector += ", a[href*='/author/']::attr(href)"
+            for href in response.css(selector).getall():
                 link = site_url(response.urljoin(href))
-                link_kind = listing_kind(link)
-                if section_of(link) not in self.sections:
-                    continue
-                if link_kind == "facet" or (link_kind == "author" and self.mode == "full"):
-                    yield self._listing_request(link.split("?", 1)[0])
+                if section_of(link) in self.sections and listing_kind(link) in ("facet", "author"):
+                    yield from self._new_listing(link.split("?", 1)[0])
+        elif kind in ("facet", "archive") and self.mode == "full":
+            for href in response.css("a[href*='/author/']::attr(href)").getall():
+                link = site_url(response.urljoin(href))
+                if section_of(link) in self.sections and listing_kind(link) == "author":
+                    yield from self._new_listing(link.split("?", 1)[0])
+
+    def _new_listing(self, url: str) -> Iterator[Request]:
+        # Sidebars and archive menus repeat the same links on every page: filtered
+        # here, a set lookup, rather than as thousands of requests in the scheduler.
+        if url not in self._listing_urls:
+            self._listing_urls.add(url)
+            yield self._listing_request(url)
 
     def _listing_article(self, url: str) -> Iterator[Request]:
         key = article_key(url)
