@@ -70,7 +70,7 @@ def summary_table(numbers: dict[str, Any], title: str = "crawl") -> Table:
     table.add_row("error rate", f"{numbers.get('error_rate', 0.0):.1%}")
     table.add_row("time", f"{numbers.get('elapsed_seconds', 0.0):.1f} s")
     if numbers.get("run_id") is not None:
-        table.add_row("run", f"{numbers['run_id']} ({numbers.get('status')})")
+        table.add_row("run", f"{numbers['run_id']} ({numbers.get('status') or 'running'})")
     if numbers.get("warc_file"):
         table.add_row("WARC", str(numbers["warc_file"]))
     return table

@@ -193,6 +193,28 @@ def test_crawl_change_the_site_and_crawl_again(
     assert sum(a["versions"] for a in query(db, "articles")) == total + 2
 
 
+def test_section_and_since_narrow_the_crawl(
+    bundled: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    site, root, server = bundled
+    frontline = crawl(server, tmp_path / "a.sqlite", "--section", "cancer-frontline")
+    assert frontline["new"] == 1
+    assert not any(
+        path.startswith("/cancerwise/") and ".h00-" in path for _, path, _ in server.requests
+    )
+    since = dt.date(2026, 6, 1)
+    recent = {
+        a.path
+        for a in site.articles.values()
+        if a.section == "cancerwise" and a.lastmod.date() >= since
+    }
+    assert 0 < len(recent) < 28
+    server.clear_requests()
+    result = crawl(server, tmp_path / "b.sqlite", "--since", since.isoformat())
+    assert result["new"] == len(recent)
+    assert {path for path, status in article_requests(server)} == recent
+
+
 def test_robots_disallowed_pages_are_never_requested(
     served: tuple[Site, Path, ReplayServer], tmp_path: Path
 ) -> None:
