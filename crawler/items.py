@@ -16,6 +16,7 @@ class PageKind(StrEnum):
     ARTICLE = "article"  # an article page: 200 saved, 304 seen, 404/410 gone
     LISTING = "listing"  # landing, directory, facet, author, archive page
     SEEN = "seen"  # an article not fetched: its sitemap lastmod is not newer
+    FAILED = "failed"  # a fetch that failed for good: recorded as the run's error row
 
 
 @dataclass(slots=True)

@@ -19,8 +19,8 @@ from crawler.parsers.urls import article_key
 
 
 def identity(item: PageItem) -> tuple[str, str]:
-    if item.kind is PageKind.LISTING:
-        return ("listing", item.url)
+    if item.kind in (PageKind.LISTING, PageKind.FAILED):
+        return (item.kind.value, item.url)
     return ("article", article_key(item.url))
 
 

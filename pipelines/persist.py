@@ -85,7 +85,7 @@ class PersistPipeline:
         logger.info("run %(run)s %(status)s", {"run": self.run_id, "status": status})
 
     def process_item(self, item: PageItem) -> PageItem:
-        if item.status is not None:
+        if item.status is not None and item.kind is not PageKind.FAILED:
             self.stats.inc_value("archive/pages")
         if item.kind is PageKind.SEEN:
             self.archive.mark_seen(
@@ -94,7 +94,11 @@ class PersistPipeline:
             self.stats.inc_value("archive/skipped")
         elif item.error is not None:
             self.archive.save_parse_error(
-                self.run_id, url=item.url, reason=item.error, raw=item.body, http_status=item.status
+                self.run_id,
+                url=item.url,
+                reason=item.error,
+                raw=item.body or None,
+                http_status=item.status,
             )
         elif item.kind is PageKind.LISTING:
             if item.record is not None:

@@ -29,8 +29,8 @@ class ValidatePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: PageItem) -> PageItem:
-        if item.kind is PageKind.SEEN or item.status != 200:
-            return item  # nothing to parse: not fetched, 304, 404, 410
+        if item.kind in (PageKind.SEEN, PageKind.FAILED) or item.status != 200:
+            return item  # nothing to parse: not fetched, failed, 304, 404, 410
         if item.record is None:
             try:
                 item.record = parse_page(item.body, item.url)

@@ -215,6 +215,23 @@ def test_section_and_since_narrow_the_crawl(
     assert {path for path, status in article_requests(server)} == recent
 
 
+def test_failed_fetches_are_errors_of_the_run(
+    served: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    site, root, server = served
+    facet = "/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/breast-cancer"
+    site.status[facet] = {"status": 404}
+    site.write(root)
+    db = tmp_path / "archive.sqlite"
+    # One failed page in ~130 is under the default 5%: completed, exit 0.
+    result = crawl(server, db)
+    assert result["errors"] == 1 and result["new"] == 30
+    assert query(db, "runs")[0]["errors"] == 1
+    # The same run with no tolerance: completed, but exit status 1.
+    strict = crawl(server, db, "--max-error-rate", "0", expect=1)
+    assert strict["status"] == "completed" and strict["errors"] == 1
+
+
 def test_robots_disallowed_pages_are_never_requested(
     served: tuple[Site, Path, ReplayServer], tmp_path: Path
 ) -> None:

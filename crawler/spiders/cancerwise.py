@@ -395,20 +395,31 @@ class CancerwiseSpider(SitemapSpider):
             fetched_url=response.url,
         )
 
-    def _on_error(self, failure: Failure) -> None:
-        """A fetch that failed for good (after retries): counted, logged, never fatal."""
+    def _on_error(self, failure: Failure) -> Iterator[PageItem]:
+        """A fetch that failed for good (after retries): counted, recorded, never fatal."""
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return  # disallowed by robots.txt, filtered on purpose: not an error
         stats = self.crawler.stats
         stats.inc_value("archive/fetch_errors")
+        status = None
         if failure.check(HttpError):
             status = failure.value.response.status
             stats.inc_value(f"archive/fetch_errors/http_{status}")
+            reason = f"HTTP {status}"
         else:
             stats.inc_value("archive/fetch_errors/no_response")
+            reason = f"no response: {failure.getErrorMessage()}"
         logger.warning(
-            "fetch failed: %(url)s: %(error)s",
-            {"url": failure.request.url, "error": failure.getErrorMessage()},
+            "fetch failed: %(url)s: %(reason)s", {"url": failure.request.url, "reason": reason}
+        )
+        # An item, so the run's error rows in the archive show it beside parse errors.
+        yield PageItem(
+            url=site_url(failure.request.url),
+            kind=PageKind.FAILED,
+            status=status,
+            fetched_at=datetime.now(UTC),
+            fetched_url=failure.request.url,
+            error=reason,
         )
 
     # --- Later phases -------------------------------------------------------------------
