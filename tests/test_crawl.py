@@ -232,6 +232,46 @@ def test_failed_fetches_are_errors_of_the_run(
     assert strict["status"] == "completed" and strict["errors"] == 1
 
 
+def test_scrapy_crawl_in_the_repository_uses_the_same_settings(
+    bundled: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    site, root, server = bundled
+    db = tmp_path / "archive.sqlite"
+    settings = {
+        "ARCHIVE_SITE_ROOT": server.url,
+        "ARCHIVE_DB_URL": f"sqlite:///{db}",
+        "AUTOTHROTTLE_ENABLED": "0",
+        "DOWNLOAD_DELAY": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", "cancerwise"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    result = subprocess.run(
+        command, cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    runs = query(db, "runs")
+    assert [(run["status"], run["articles_new"]) for run in runs] == [("completed", 28)]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--site", "ftp://example.org"],
+        ["--site", "http://127.0.0.1:1/cancerwise"],
+        ["--limit", "-1"],
+        ["--since", "last week"],
+        ["--max-error-rate", "2"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
+    result = cli("crawl", "--db", str(tmp_path / "a.sqlite"), *args, check=False)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_robots_disallowed_pages_are_never_requested(
     served: tuple[Site, Path, ReplayServer], tmp_path: Path
 ) -> None:
