@@ -47,8 +47,9 @@ ARCHIVE_RETRY_AFTER_MAX = 300.0
 ARCHIVE_RETRY_BACKOFF_BASE = 2.0
 
 COOKIES_ENABLED = False
+# No listening ports from a nightly job: neither the telnet console nor remote control.
 TELNETCONSOLE_ENABLED = False
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+REMOTE_CONTROL_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 # Scheduling order: breadth-first keeps discovery pages ahead of the articles they list.
