@@ -295,3 +295,53 @@ def test_exit_status(numbers: dict[str, Any], status: int) -> None:
 def test_error_rate_counts_failed_fetches_as_tried() -> None:
     stats = {"archive/pages": 90, "archive/fetch_errors": 10, "archive/parse_errors": 5}
     assert error_rate(stats) == pytest.approx(15 / 100)
+
+
+def test_progress_log_line_every_n_pages(caplog: pytest.LogCaptureFixture) -> None:
+    from scrapy.http import Response
+
+    from crawler.extensions import ProgressLog
+
+    crawler = get_crawler(CancerwiseSpider, {"ARCHIVE_PROGRESS_EVERY": 2})
+    crawler.stats.open_spider()
+    crawler.stats.set_value("archive/new", 3)
+    extension = ProgressLog.from_crawler(crawler)  # signals hold weak references
+    with caplog.at_level("INFO", logger="crawler.extensions"):
+        for _ in range(5):
+            crawler.signals.send_catch_log(
+                signals.response_received, response=Response("http://x/"), request=None, spider=None
+            )
+    lines = [r.getMessage() for r in caplog.records]
+    assert extension is not None
+    assert lines == [
+        "2 pages: 3 new, 0 changed, 0 unchanged, 0 errors",
+        "4 pages: 3 new, 0 changed, 0 unchanged, 0 errors",
+    ]
+    with pytest.raises(NotConfigured):
+        ProgressLog.from_crawler(get_crawler(CancerwiseSpider, {"ARCHIVE_PROGRESS_EVERY": 0}))
+
+
+def test_figures_and_summary_table() -> None:
+    from rich.console import Console
+
+    from cwarchive.progress import figures, summary_table
+
+    start = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
+    stats = {
+        "start_time": start,
+        "finish_time": start.replace(second=10),
+        "archive/pages": 48,
+        "archive/new": 40,
+        "archive/fetch_errors": 2,
+        "finish_reason": "finished",
+        "archive/run_id": 3,
+        "archive/run_status": "completed",
+    }
+    numbers = figures(stats)
+    assert numbers["pages_per_second"] == 4.8
+    assert numbers["errors"] == 2 and numbers["error_rate"] == 0.04
+    console = Console(record=True, width=80)
+    console.print(summary_table(numbers))
+    text = console.export_text()
+    assert "3 (completed)" in text
+    assert "4.0%" in text
