@@ -350,7 +350,20 @@ def test_retry_after_is_honoured(served: tuple[Site, Path, ReplayServer], tmp_pa
     assert time.monotonic() - started > 1.0
 
 
-def test_interrupted_crawl_resumes_with_job_dir(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tags", [False, True])
+def test_tags_follow_facets_through_their_next_pages(
+    bundled: tuple[Site, Path, ReplayServer], tmp_path: Path, tags: bool
+) -> None:
+    site, root, server = bundled
+    crawl(server, tmp_path / "archive.sqlite", *(["--tags"] if tags else []))
+    facet_pages = [p for _, p, _ in server.requests if "cq:tags" in p]
+    # Every run reads each facet's first page; --tags (and --full) the next ones too.
+    assert any("?" not in p for p in facet_pages)
+    assert any("?page=" in p for p in facet_pages) is tags
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_crawl_resumes_with_job_dir(tmp_path: Path, stop: signal.Signals) -> None:
     site = make_site(300)
     root = tmp_path / "site"
     site.write(root)
@@ -367,7 +380,7 @@ def test_interrupted_crawl_resumes_with_job_dir(tmp_path: Path) -> None:
         while sum(article_requests(server).values()) < 20:
             assert process.poll() is None and time.monotonic() < deadline
             time.sleep(0.01)
-        process.send_signal(signal.SIGINT)  # Ctrl-C: Scrapy's graceful shutdown
+        process.send_signal(stop)  # Ctrl-C or SIGTERM: Scrapy's graceful shutdown
         out, err = process.communicate(timeout=120)
         assert process.returncode == 3, err[-3000:]
         first = json.loads(out)
