@@ -345,3 +345,104 @@ def test_figures_and_summary_table() -> None:
     text = console.export_text()
     assert "3 (completed)" in text
     assert "4.0%" in text
+
+
+# --- the spider's decisions, without a network --------------------------------------------
+
+SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://www.mdanderson.org/cancerwise/old.h00-1.html</loc>
+     <lastmod>2026-01-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/edited.h00-2.html</loc>
+     <lastmod>2026-11-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/moved.h00-9.html</loc>
+     <lastmod>2026-01-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/brand-new.h00-4.html</loc>
+     <lastmod>2026-11-20</lastmod></url>
+<url><loc>https://www.mdanderson.org/newsroom/other-section.h00-5.html</loc></url>
+<url><loc>https://www.mdanderson.org/cancerwise/2019/04.html</loc></url>
+</urlset>"""
+
+
+def known_article(key: str, h00: str) -> Any:
+    from storage import KnownArticle
+
+    return KnownArticle(
+        article_key=f"cancerwise/{key}",
+        last_url=f"https://www.mdanderson.org/cancerwise/{key}.h00-{h00}.html",
+        last_fetched_at=datetime(2026, 6, 1, tzinfo=UTC),
+        etag='"abc"',
+        last_modified="Thu, 01 Jan 2026 12:00:00 GMT",
+        status="active",
+    )
+
+
+def project_settings(**overrides: Any) -> dict[str, Any]:
+    """crawler/settings.py as a dict (get_crawler does not read the project module)."""
+    from crawler import settings as defaults
+
+    names = (name for name in dir(defaults) if name.isupper())
+    return {**{name: getattr(defaults, name) for name in names}, **overrides}
+
+
+def decide(**settings: Any) -> tuple[CancerwiseSpider, list[Any]]:
+    from scrapy.http import XmlResponse
+
+    crawler = get_crawler(CancerwiseSpider, project_settings(ARCHIVE_DB_URL="", **settings))
+    crawler.stats.open_spider()
+    spider = CancerwiseSpider.from_crawler(crawler)
+    spider.known = {
+        k.article_key: k
+        for k in (
+            known_article("old", "1"),
+            known_article("edited", "2"),
+            known_article("moved", "3"),
+            known_article("unlisted", "6"),
+        )
+    }
+    response = XmlResponse("http://127.0.0.1:1/cancerwise-sitemap.xml", body=SITEMAP)
+    return spider, list(spider._parse_sitemap(response))
+
+
+def test_incremental_decisions_from_the_sitemap() -> None:
+    spider, output = decide()
+    requests = {r.url.rsplit("/", 1)[1]: r for r in output if isinstance(r, Request)}
+    seen = [i.url for i in output if isinstance(i, PageItem)]
+    # Not newer than the last fetch nor than its Last-Modified: not fetched, seen.
+    assert seen == ["https://www.mdanderson.org/cancerwise/old.h00-1.html"]
+    assert set(requests) == {"edited.h00-2.html", "moved.h00-9.html", "brand-new.h00-4.html"}
+    edited = requests["edited.h00-2.html"]
+    assert edited.headers[b"If-None-Match"] == b'"abc"'
+    assert edited.headers[b"If-Modified-Since"] == b"Thu, 01 Jan 2026 12:00:00 GMT"
+    # A new h00 URL is another page: no validators of the old one.
+    assert b"If-None-Match" not in requests["moved.h00-9.html"].headers
+    assert b"If-None-Match" not in requests["brand-new.h00-4.html"].headers
+    # Known but no longer listed: re-checked at its last URL (after discovery).
+    rechecks = list(spider._recheck_requests())
+    assert [r.url for r in rechecks] == [
+        "https://www.mdanderson.org/cancerwise/unlisted.h00-6.html"
+    ]
+    assert rechecks[0].meta["recheck"] and 410 in rechecks[0].meta["handle_httpstatus_list"]
+
+
+def test_full_mode_fetches_everything_unconditionally() -> None:
+    _, output = decide(ARCHIVE_MODE="full")
+    requests = [r for r in output if isinstance(r, Request)]
+    articles = [r for r in requests if ".h00-" in r.url]
+    assert len(articles) == 4
+    assert not any(b"If-None-Match" in r.headers for r in articles)
+    # Full runs read every year's archives, not only the current year's.
+    assert any(r.url.endswith("/2019/04.html") for r in requests)
+
+
+@pytest.mark.parametrize(
+    ("settings", "fetched"),
+    [
+        ({"ARCHIVE_LIMIT": 1}, 1),
+        ({"ARCHIVE_SINCE": "2026-11-15"}, 1),  # only brand-new's lastmod is after
+        ({"ARCHIVE_SECTIONS": ["cancer-frontline"]}, 0),
+    ],
+)
+def test_limit_since_and_section(settings: dict[str, Any], fetched: int) -> None:
+    _, output = decide(ARCHIVE_MODE="full", **settings)
+    assert len([r for r in output if isinstance(r, Request) and ".h00-" in r.url]) == fetched

@@ -133,6 +133,8 @@ class CancerwiseSpider(SitemapSpider):
     def _configure(self, crawler: Crawler) -> None:
         settings = crawler.settings
         self.sections = [normalize_section(s) for s in settings.getlist("ARCHIVE_SECTIONS")]
+        if not self.sections:
+            raise ValueError("ARCHIVE_SECTIONS is empty: name at least one section to archive")
         self.mode = settings.get("ARCHIVE_MODE", "incremental")
         if self.mode not in ("incremental", "full"):
             raise ValueError(f"ARCHIVE_MODE must be incremental or full, not {self.mode!r}")
