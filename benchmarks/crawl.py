@@ -75,11 +75,14 @@ def crawl(name: str, site_url: str, db: Path, *args: str) -> Measure:
     return Measure(name, numbers.get("requests", 0), wall, peak, status, numbers)
 
 
-def floor(site_url: str) -> Measure:
-    status, wall, peak, out = run_child([sys.executable, __file__, "--floor-spider", site_url])
+def floor(site_url: str, dedupe: bool = False) -> Measure:
+    command = [sys.executable, __file__, "--floor-spider", site_url]
+    if dedupe:
+        command.append("--floor-dedupe")
+    status, wall, peak, out = run_child(command)
     numbers = json.loads(out) if out.strip() else {}
-    return Measure("floor (minimal spider, h1 only)", numbers.get("pages", 0), wall, peak,
-                   status, numbers)  # fmt: skip
+    name = "floor, links deduped in spider" if dedupe else "floor (minimal spider, h1 only)"
+    return Measure(name, numbers.get("pages", 0), wall, peak, status, numbers)
 
 
 def generate(out: Path, articles: int | None, mutate: int | None = None) -> None:
@@ -102,6 +105,7 @@ def benchmark(articles: int | None, workdir: Path) -> list[Measure]:
     server = spawn(site, log=workdir / "requests.tsv")
     try:
         measures.append(floor(server.url))
+        measures.append(floor(server.url, dedupe=True))
         db = workdir / "bench.sqlite"
         measures.append(crawl("(a) full crawl into SQLite", server.url, db, "--full"))
         measures.append(crawl("(b) incremental, unchanged", server.url, db))
@@ -123,6 +127,9 @@ def report(measures: list[Measure]) -> dict[str, Any]:
         ) if floor_m.pages_per_second else None  # fmt: skip
     if full and unchanged and full.wall_seconds:
         ratios["b_time_over_a_time"] = round(unchanged.wall_seconds / full.wall_seconds, 3)
+    strict = next((m for m in measures if m.name.startswith("floor, links")), None)
+    if full and strict and strict.wall_seconds:
+        ratios["a_time_over_deduped_floor_time"] = round(full.wall_seconds / strict.wall_seconds, 2)
     ratios["peak_mb_max"] = round(max(m.peak_mb for m in measures), 1)
     return {
         "measures": [
@@ -151,8 +158,12 @@ def print_table(result: dict[str, Any]) -> None:
 # --- The floor: a minimal spider, run as its own child process ---------------------------
 
 
-def floor_spider(site_url: str) -> None:
-    """Follow every link of the site from its landing page; extract the h1; nothing else."""
+def floor_spider(site_url: str, dedupe: bool = False) -> None:
+    """Follow every link of the site from its landing page; extract the h1; nothing else.
+
+    Plain Scrapy leaves duplicate links to the scheduler's dupefilter; with `dedupe`
+    the spider drops them with a set first, as the archive's spider does.
+    """
     from urllib.parse import urlsplit
 
     import scrapy
@@ -161,6 +172,7 @@ def floor_spider(site_url: str) -> None:
     root = site_url.rstrip("/")
     host = urlsplit(root).netloc
     site_hosts = ("www.mdanderson.org", "mdanderson.org")
+    seen: set[str] = set()
 
     class FloorSpider(scrapy.Spider):
         name = "floor"
@@ -175,8 +187,13 @@ def floor_spider(site_url: str) -> None:
                 parts = urlsplit(url)
                 if parts.hostname in site_hosts:  # the pages link the real site
                     url = parts._replace(scheme="http", netloc=host).geturl()
+                url = url.split("#")[0]
                 if urlsplit(url).netloc == host and "/cancerwise" in url:
-                    yield scrapy.Request(url.split("#")[0], callback=self.parse)
+                    if dedupe:  # the stricter floor: no duplicate Request objects at all
+                        if url in seen:
+                            continue
+                        seen.add(url)
+                    yield scrapy.Request(url, callback=self.parse)
 
     process = CrawlerProcess(
         {
@@ -199,9 +216,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep the site and database here")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--floor-spider", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--floor-dedupe", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.floor_spider:
-        floor_spider(options.floor_spider)
+        floor_spider(options.floor_spider, options.floor_dedupe)
         return
     if options.workdir:
         options.workdir.mkdir(parents=True, exist_ok=True)
