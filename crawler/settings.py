@@ -88,6 +88,8 @@ EXTENSIONS = {
 # --- The archive (docs/architecture.md) ----------------------------------------------
 # Any SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...); empty turns persisting off.
 ARCHIVE_DB_URL = "sqlite:///cwarchive.sqlite"
+# The archive implementation: `open(db_url, batch_size=)` and the storage API.
+ARCHIVE_CLASS = "storage.Archive"
 # Where requests go; records keep https://www.mdanderson.org URLs whatever this is.
 ARCHIVE_SITE_ROOT = SITE
 ARCHIVE_SECTIONS = ["cancerwise"]

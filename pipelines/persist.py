@@ -60,7 +60,7 @@ class PersistPipeline:
         db_url = crawler.settings.get("ARCHIVE_DB_URL")
         if not db_url:
             raise NotConfigured("no ARCHIVE_DB_URL: pages are not persisted")
-        archive_class = load_object(crawler.settings.get("ARCHIVE_CLASS", "storage.Archive"))
+        archive_class = load_object(crawler.settings.get("ARCHIVE_CLASS") or "storage.Archive")
         return cls(crawler, db_url, archive_class)
 
     def _on_spider_opened(self, spider: Spider) -> None:
