@@ -256,6 +256,21 @@ def test_scrapy_crawl_in_the_repository_uses_the_same_settings(
     assert [(run["status"], run["articles_new"]) for run in runs] == [("completed", 28)]
 
 
+def test_crawl_into_sqlite_and_postgresql(
+    bundled: tuple[Site, Path, ReplayServer], archive_url: str
+) -> None:
+    """The same crawl, twice, into either database (PostgreSQL with CWARCHIVE_TEST_PG)."""
+    site, root, server = bundled
+    for expected_new in (28, 0):
+        result = cli("crawl", "--site", server.url, "--db", archive_url, "--json")
+        assert json.loads(result.stdout)["new"] == expected_new
+    runs = json.loads(cli("runs", "--db", archive_url, "--json").stdout)
+    assert [(r["status"], r["articles_seen"]) for r in runs] == [
+        ("completed", 0),
+        ("completed", 28),
+    ]
+
+
 def test_demo_crawls_the_bundled_site(tmp_path: Path) -> None:
     db = tmp_path / "demo.sqlite"
     result = cli("demo", "--db", str(db), "--json")
