@@ -289,6 +289,7 @@ def test_demo_crawls_the_bundled_site(tmp_path: Path) -> None:
         ["--limit", "-1"],
         ["--since", "last week"],
         ["--max-error-rate", "2"],
+        ["-s", "NO_EQUALS_SIGN"],
     ],
 )
 def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:

@@ -292,6 +292,16 @@ def test_exit_status(numbers: dict[str, Any], status: int) -> None:
     assert exit_status(numbers, max_error_rate=0.05) == status
 
 
+def test_parse_settings() -> None:
+    import click
+
+    from cwarchive.commands.crawl import parse_settings
+
+    assert parse_settings(("A=1", "B = x=y")) == {"A": "1", "B": " x=y"}
+    with pytest.raises(click.BadParameter):
+        parse_settings(("A",))
+
+
 def test_error_rate_counts_failed_fetches_as_tried() -> None:
     stats = {"archive/pages": 90, "archive/fetch_errors": 10, "archive/parse_errors": 5}
     assert error_rate(stats) == pytest.approx(15 / 100)

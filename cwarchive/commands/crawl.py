@@ -28,6 +28,17 @@ EXIT_INTERRUPTED = 3
 FIXTURE_SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
 
 
+def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
+    """`NAME=VALUE` pairs of `-s` (as `scrapy crawl -s` takes them)."""
+    settings = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="-s/--set")
+        settings[name.strip()] = setting
+    return settings
+
+
 def is_loopback(root: str) -> bool:
     host = urlsplit(root).hostname or ""
     if host == "localhost":
@@ -266,6 +277,16 @@ def crawl_and_report(
     default=None,
     help="Scrapy's log level (default INFO; WARNING under the live display).",
 )
+@click.option(
+    "-s",
+    "--set",
+    "extra_settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=lambda ctx, param, values: parse_settings(values),
+    help="Any Scrapy setting, over the options above; repeatable. E.g. a shared "
+    "frontier: -s SCHEDULER=scrapy_redis.scheduler.Scheduler",
+)
 @json_option
 def crawl_command(
     site: str,
@@ -280,6 +301,7 @@ def crawl_command(
     max_error_rate: float,
     throttle: bool | None,
     log_level: str | None,
+    extra_settings: dict[str, str],
     as_json: bool,
 ) -> None:
     """Crawl the site (or a replay of it) into the archive.
@@ -310,6 +332,7 @@ def crawl_command(
     )
     if log_level is None:
         overrides.pop("LOG_LEVEL")
+    overrides.update(extra_settings)
     sys.exit(
         crawl_and_report(overrides, as_json=as_json, max_error_rate=max_error_rate, title="crawl")
     )
