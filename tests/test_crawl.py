@@ -26,6 +26,7 @@ import pytest
 from cwarchive.replay import ReplayServer
 from cwarchive.sitegen import ArticleFacts, Person, Site
 from cwarchive.sitegen.facts import TOPIC_TAGS
+from cwarchive.sitegen.site import noon
 
 TAGS = ("diseases/breast-cancer", "diseases/lung-cancer", "cancer-topics/prevention")
 AUTHORS = ("Roman Gokhman", "Ana Pérez")
@@ -48,10 +49,6 @@ def article(i: int, published: dt.date | None = None) -> ArticleFacts:
         tags=[TAGS[i % 3], TAGS[(i + 1) % 3]],
         topic=TOPIC_TAGS[i % len(TOPIC_TAGS)],
     )
-
-
-def noon(day: dt.date) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
 
 
 def now() -> dt.datetime:

@@ -349,19 +349,24 @@ class CancerwiseSpider(SitemapSpider):
         # Facet and author pages are not record fields: found as links, like a reader
         # would. The landing page and the directory link every facet (the sidebar of
         # every other page repeats them); author pages only matter to full runs.
+        wanted: tuple[str, ...] = ()
         if kind in ("landing", "directory") and "?" not in url:
-            selector = "a[href*='cq:tags']::attr(href)"
-            if self.mode == "full":
-                selector += ", a[href*='/author/']::attr(href)"
-            for href in response.css(selector).getall():
-                link = site_url(response.urljoin(href))
-                if section_of(link) in self.sections and listing_kind(link) in ("facet", "author"):
-                    yield from self._new_listing(link.split("?", 1)[0])
+            wanted = ("facet", "author") if self.mode == "full" else ("facet",)
         elif kind in ("facet", "archive") and self.mode == "full":
-            for href in response.css("a[href*='/author/']::attr(href)").getall():
-                link = site_url(response.urljoin(href))
-                if section_of(link) in self.sections and listing_kind(link) == "author":
-                    yield from self._new_listing(link.split("?", 1)[0])
+            wanted = ("author",)
+        for link in self._listing_links_of(response, wanted):
+            yield from self._new_listing(link)
+
+    def _listing_links_of(self, response: Response, kinds: tuple[str, ...]) -> Iterator[str]:
+        """Links to listing pages of `kinds` (facet, author) in the configured sections."""
+        marks = {"facet": "cq:tags", "author": "/author/"}
+        selector = ", ".join(f"a[href*='{marks[kind]}']::attr(href)" for kind in kinds)
+        if not selector:
+            return
+        for href in response.css(selector).getall():
+            link = site_url(response.urljoin(href))
+            if section_of(link) in self.sections and listing_kind(link) in kinds:
+                yield link.split("?", 1)[0]  # a first page: next pages come from it
 
     def _new_listing(self, url: str) -> Iterator[Request]:
         # Sidebars and archive menus repeat the same links on every page: filtered

@@ -104,13 +104,10 @@ def crawl_overrides(
     return overrides
 
 
-class CrawlFailed(click.ClickException):
-    """The crawl could not start (the spider or a component raised): exit 1."""
+class CrawlFailed(CliError):
+    """The crawl could not start (the spider or a component raised): not a usage error."""
 
     exit_code = EXIT_ERRORS
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
