@@ -22,6 +22,7 @@ from typing import Any
 import zstandard
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
+from crawler.parsers.record import ARTICLE_FIELDS
 from crawler.parsers.urls import article_key as key_of_url
 from storage import db, tagcounts
 from storage.models import (
@@ -46,23 +47,11 @@ RUN_MODES = ("full", "incremental", "reparse", "ingest")
 FINISH_STATUSES = ("completed", "interrupted", "failed")
 ZSTD_LEVEL = 3  # level 3 already stores these pages at ~1/7; higher levels cost far more CPU
 
-# The record fields stored on a version row, besides the bookkeeping columns.
-VERSION_FIELDS = (
-    "canonical_url",
-    "title",
-    "seo_title",
-    "description",
-    "authors",
-    "read_minutes",
-    "published",
-    "reviewed",
-    "reviewers",
-    "filed_month",
-    "key_takeaways",
-    "headings",
-    "body_text",
-    "word_count",
-    "content_hash",
+# The record fields stored on a version row, besides the bookkeeping columns: all but
+# the page type, the fetch URL and the key (on observations and articles) and the
+# site-wide tag counts (in their own tables).
+VERSION_FIELDS = tuple(
+    name for name in ARTICLE_FIELDS if name not in ("page_type", "url", "article_key", "tag_counts")
 )
 RUN_COUNTERS = (
     "articles_new",
