@@ -20,9 +20,10 @@ from cwarchive.sitegen import ArticleFacts, Person, Site
 from cwarchive.sitegen.cases import cases, insomnia, small_site
 from cwarchive.sitegen.generate import generate_site, mutate, site_from_inventory
 from cwarchive.sitegen.site import layout
+from tests.reference import REFERENCE
 
 REPO = Path(__file__).resolve().parents[1]
-INVENTORY = REPO.parent / "shared" / "reference" / "urls" / "cancerwise.txt"
+INVENTORY = REFERENCE / "urls" / "cancerwise.txt"
 WHEN = dt.datetime(2026, 9, 1, 8, 30, tzinfo=dt.UTC)
 INSOMNIA = "cancerwise/how-to-cope-with-insomnia-during-cancer-treatment"
 
