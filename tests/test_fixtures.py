@@ -1,6 +1,7 @@
 """Every fixture page parses to the expected record beside it.
 
-Adding a case is adding two files: `fixtures/pages/<case>.html` and `<case>.json`
+Adding a case is adding two files: `fixtures/recorded/<case>.html` and `<case>.json`
+(`cwarchive fixtures record FILE NAME` writes both; `fixtures/pages/` is generated)
 (the expected record, or `{"error": "<reason>"}` for a page that must be refused).
 The URL the page is parsed with is the expected record's `url` (or `<case>.url`).
 """
@@ -16,12 +17,20 @@ import pytest
 
 from crawler.parsers import PageError, parse_page
 
-PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
-CASES = sorted(p.stem for p in PAGES.glob("*.html") if p.with_suffix(".json").exists())
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+# Generated cases (`cwarchive fixtures pages`) and recorded real pages (`fixtures record`).
+CASE_DIRS = (FIXTURES / "pages", FIXTURES / "recorded")
+CASE_FILES = {
+    p.with_suffix(""): p
+    for directory in CASE_DIRS
+    for p in sorted(directory.glob("*.html"))
+    if p.with_suffix(".json").exists()
+}
+CASES = sorted(str(stem.relative_to(FIXTURES)) for stem in CASE_FILES)
 
 
 def _fixture_url(case: str, expected: dict[str, Any]) -> str | None:
-    url_file = PAGES / f"{case}.url"
+    url_file = FIXTURES / f"{case}.url"
     if url_file.exists():
         return url_file.read_text("utf-8").strip()
     return expected.get("url")
@@ -43,13 +52,13 @@ def _readable_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
 
 
 def test_there_are_enough_fixtures() -> None:
-    assert len(CASES) >= 20, f"only {len(CASES)} fixture pages under {PAGES}"
+    assert len(CASES) >= 20, f"only {len(CASES)} fixture pages under {CASE_DIRS}"
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_fixture(case: str) -> None:
-    expected = json.loads((PAGES / f"{case}.json").read_text("utf-8"))
-    html = (PAGES / f"{case}.html").read_bytes()
+    expected = json.loads((FIXTURES / f"{case}.json").read_text("utf-8"))
+    html = (FIXTURES / f"{case}.html").read_bytes()
     url = _fixture_url(case, expected)
     if "error" in expected:
         with pytest.raises(PageError) as raised:
@@ -58,3 +67,29 @@ def test_fixture(case: str) -> None:
         return
     actual = parse_page(html, url)
     assert actual == expected, f"{case} differs:\n{_readable_diff(expected, actual)}"
+
+
+def test_record_command_writes_a_case_that_passes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cwarchive.cli import main
+
+    source = FIXTURES / "pages" / "insomnia-redesign.html"
+    url = (FIXTURES / "pages" / "insomnia-redesign.url").read_text().strip()
+    result = CliRunner().invoke(
+        main, ["fixtures", "record", str(source), "new-case", "--url", url, "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    recorded = json.loads((tmp_path / "new-case.json").read_text("utf-8"))
+    expected = json.loads((FIXTURES / "pages" / "insomnia-redesign.json").read_text("utf-8"))
+    assert recorded == expected
+    assert (tmp_path / "new-case.html").read_bytes() == source.read_bytes()
+    assert (tmp_path / "new-case.url").read_text().strip() == url
+
+    bad = tmp_path / "empty.html"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(
+        main, ["fixtures", "record", str(bad), "empty", "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0
+    assert json.loads((tmp_path / "empty.json").read_text()) == {"error": "empty file"}

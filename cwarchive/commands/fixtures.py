@@ -223,3 +223,49 @@ def bundled_site(out: Path) -> None:
     click.echo(
         f"{out}: {written.files} files ({written.written} written, {written.removed} removed)"
     )
+
+
+@fixtures_group.command("record")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("name")
+@click.option("--url", help="The page's URL, when the file does not carry it.")
+@click.option(
+    "--dir",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default="fixtures/recorded",
+    show_default=True,
+    help="Where recorded cases live (tests/test_fixtures.py reads it).",
+)
+def record(file: Path, name: str, url: str | None, out: Path) -> None:
+    """Record a saved page as a new fixture case NAME: the page, its URL and the
+    parser's current reading of it as the expected record.
+
+    Read the JSON before committing it: it becomes the expectation, so a wrong field
+    recorded now is a wrong field kept. Generated cases (`fixtures pages`) have an
+    oracle of their own; recorded ones are for real pages that the generator lacks.
+
+    \b
+    Examples:
+      cwarchive fixtures record saved.html new-layout --url https://www.mdanderson.org/cancerwise/x.h00-1.html
+      .venv/bin/pytest tests/test_fixtures.py -k new-layout
+    """
+    from crawler.parsers import PageError, parse_page
+
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise CliError(f"case name {name!r}: use letters, digits, '-' and '_'")
+    html = file.read_bytes()
+    try:
+        expected = parse_page(html, url)
+    except PageError as error:
+        expected = {"error": error.reason}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.html").write_bytes(html)
+    (out / f"{name}.json").write_text(
+        json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    page_url = url or expected.get("url")
+    if page_url:
+        (out / f"{name}.url").write_text(page_url + "\n", encoding="utf-8")
+    kind = expected.get("page_type") or f"error: {expected['error']}"
+    click.echo(f"{out / name}.{{html,json}}: {kind}; review the JSON, then commit")
