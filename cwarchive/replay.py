@@ -278,6 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.status >= 400 and not body:
             body = f"<html><body><h1>{answer.status}</h1></body></html>\n".encode()
             answer.headers.setdefault("Content-Type", _DEFAULT_TYPE)
+        # Logged before answering: once a client has its response, the log shows it.
+        self.server.record(self.command, self.path, answer.status)
         self.send_response(answer.status)
         for name, value in answer.headers.items():
             self.send_header(name, value)
@@ -286,7 +288,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if with_body and answer.status != 304:
             self.wfile.write(body)
-        self.server.record(self.command, self.path, answer.status)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # The request log replaces http.server's stderr line per request.
