@@ -14,12 +14,12 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.parsers.blocks import SKIP_TAGS, Block, collapse, page_blocks
+from crawler.parsers.blocks import SKIP_TAGS, Block, page_blocks
 from crawler.parsers.dates import DATE_IN_TEXT, parse_date
 from crawler.parsers.errors import PageError
 from crawler.parsers.facets import extract_tag_counts
 from crawler.parsers.metadata import PageMetadata
-from crawler.parsers.people import _SEPARATORS, clean_name, is_degree
+from crawler.parsers.people import add_people, clean_name, is_degree
 from crawler.parsers.record import Reviewer, content_hash
 from crawler.parsers.urls import article_key
 
@@ -184,21 +184,14 @@ def _people_in(element: etree._Element, pattern: re.Pattern[str], base_url: str)
         clipped = text[max(start, piece_start) - piece_start : min(end, offset) - piece_start]
         if not clipped.strip():
             continue
-        if href is not None:
-            name = clean_name(clipped)
-            if name and not (people and is_degree(name)):
-                people.append({"name": name, "url": urljoin(base_url, href.strip())})
-            elif name:
-                people[-1]["name"] += ", " + name
+        if href is None:
+            add_people(people, clipped)
             continue
-        for token in _SEPARATORS.split(collapse(clipped)):
-            token = token.strip()
-            if not token:
-                continue
-            if people and is_degree(token):
-                people[-1]["name"] += ", " + token
-            else:
-                people.append({"name": clean_name(token), "url": None})
+        name = clean_name(clipped)
+        if name and people and is_degree(name):
+            people[-1]["name"] += ", " + name
+        elif name:
+            people.append({"name": name, "url": urljoin(base_url, href.strip())})
     return people
 
 

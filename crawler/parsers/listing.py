@@ -31,10 +31,9 @@ _CARD_DEPTH = 4
 
 
 def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
-    article_links: list[str] = []
-    archive_links: list[str] = []
-    titles: dict[str, str] = {}
-    dates: dict[str, str] = {}
+    # Each link is resolved once; cards look up their neighbours' targets here.
+    article_of: dict[etree._Element, str] = {}
+    archive_links: dict[str, None] = {}  # ordered set
     next_page: str | None = None
     for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -47,20 +46,23 @@ def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
             next_page = site_url(absolute)
         target = canonicalize(absolute)
         if is_article_url(target):
-            if target not in titles and target not in article_links:
-                article_links.append(target)
-            title = text_of(anchor)
-            if (
-                title
-                and target not in titles
-                and not _GENERIC_LINK_TEXT.match(title)
-                and not _in_prose(anchor, title)
-            ):
-                titles[target] = title
-            if target not in dates and (date := _card_date(anchor, target, url)):
-                dates[target] = date
-        elif is_archive_url(target) and target not in archive_links:
-            archive_links.append(target)
+            article_of[anchor] = target
+        elif is_archive_url(target):
+            archive_links.setdefault(target)
+    article_links = list(dict.fromkeys(article_of.values()))
+    titles: dict[str, str] = {}
+    dates: dict[str, str] = {}
+    for anchor, target in article_of.items():
+        title = text_of(anchor)
+        if (
+            title
+            and target not in titles
+            and not _GENERIC_LINK_TEXT.match(title)
+            and not _in_prose(anchor, title)
+        ):
+            titles[target] = title
+        if target not in dates and (date := _card_date(anchor, target, article_of)):
+            dates[target] = date
     if next_page is None:
         for link in root.xpath('//link[@href][contains(concat(" ", @rel, " "), " next ")]'):
             next_page = site_url(link.get("href"), base=url)
@@ -76,7 +78,7 @@ def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
         "listing_kind": kind,
         "listing_tag_id": tag_id_from_url(url) if kind == "facet" else None,
         "article_links": article_links,
-        "archive_links": archive_links,
+        "archive_links": list(archive_links),
         "next_page": next_page,
         "cards": cards,
         "tag_counts": extract_tag_counts(root),
@@ -97,19 +99,17 @@ def _is_next_link(anchor: etree._Element) -> bool:
     return collapse("".join(anchor.itertext())).lower() in _NEXT_TEXTS
 
 
-def _card_date(anchor: etree._Element, target: str, page_url: str) -> str | None:
+def _card_date(
+    anchor: etree._Element, target: str, article_of: dict[etree._Element, str]
+) -> str | None:
     """The date shown in the card around `anchor`, if the card is about `target` alone."""
     node = anchor
     for _ in range(_CARD_DEPTH):
         node = node.getparent()
         if node is None:
             return None
-        for other in node.iter("a"):
-            other_href = other.get("href")
-            if other_href and other is not anchor:
-                other_target = canonicalize(urljoin(page_url, other_href))
-                if is_article_url(other_target) and other_target != target:
-                    return None  # the container holds other cards: left the card
+        if any(article_of.get(other, target) != target for other in node.iter("a")):
+            return None  # the container holds other cards: left the card
         for text in node.itertext():
             text = collapse(text)
             if text and len(text) <= 30 and DATE_ONLY.match(text):

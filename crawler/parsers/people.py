@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from crawler.parsers.blocks import collapse
+from crawler.parsers.record import Reviewer
 
 _SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 # A credential token: letters with dots (M.D., Ph.D., Pharm.D., Jr.), or a short
@@ -27,15 +28,24 @@ def clean_name(name: str) -> str:
     return collapse(name).strip(" ,;")
 
 
-def split_people(text: str) -> list[str]:
-    """Names in `text`, each with its degrees: `A, M.D., B and C` -> [`A, M.D.`, `B`, `C`]."""
-    people: list[list[str]] = []
+def add_people(people: list[Reviewer], text: str) -> None:
+    """Append the people named in plain `text` (url None) to `people`.
+
+    A leading degree joins the person before it, who may be a linked name
+    (`<a>Jane Roe</a>, M.D.`).
+    """
     for token in _SEPARATORS.split(collapse(text)):
         token = token.strip()
         if not token:
             continue
         if people and is_degree(token):
-            people[-1].append(token)
+            people[-1]["name"] += ", " + token
         else:
-            people.append([token])
-    return [", ".join(parts) for parts in people]
+            people.append({"name": token, "url": None})
+
+
+def split_people(text: str) -> list[str]:
+    """Names in `text`, each with its degrees: `A, M.D., B and C` -> [`A, M.D.`, `B`, `C`]."""
+    people: list[Reviewer] = []
+    add_people(people, text)
+    return [person["name"] for person in people]
