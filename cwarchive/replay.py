@@ -156,34 +156,21 @@ class ReplaySite:
 
     def rules(self) -> Rules:
         """The rules file, re-read when it changes: tests rewrite the site while it runs."""
-        path = self.root / RULES_FILE
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            stamp = None
-        else:
-            stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = _file_stamp(self.root / RULES_FILE)
         with self._lock:
             if stamp != self._rules_stamp:
                 self._rules_stamp = stamp
-                data = json.loads(path.read_text("utf-8")) if stamp else {}
-                self._rules = Rules.from_json(data)
+                self._rules = Rules.from_json(_read_json(self.root / RULES_FILE, stamp))
                 self._status_hits.clear()
             return self._rules
 
     def lastmods(self) -> dict[str, float]:
         """The `_lastmod.json` table, re-read when it changes (empty without one)."""
-        path = self.root / LASTMOD_FILE
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            stamp = None
-        else:
-            stamp = (stat.st_mtime_ns, stat.st_size)
+        stamp = _file_stamp(self.root / LASTMOD_FILE)
         with self._lock:
             if stamp != self._lastmods_stamp:
                 self._lastmods_stamp = stamp
-                self._lastmods = json.loads(path.read_text("utf-8")) if stamp else {}
+                self._lastmods = _read_json(self.root / LASTMOD_FILE, stamp)
             return self._lastmods
 
     def answer(self, method: str, target: str, headers: Any, host: str) -> Answer:
@@ -483,3 +470,16 @@ if __name__ == "__main__":  # `python -m cwarchive.replay DIR ...`, used by `spa
     from cwarchive.commands.fixtures import replay_server
 
     replay_server.main(args=sys.argv[1:], prog_name="cwarchive replay-server")
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    """What tells a changed file apart (mtime, size), None when there is no file."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _read_json(path: Path, stamp: tuple[int, int] | None) -> Any:
+    return json.loads(path.read_text("utf-8")) if stamp else {}

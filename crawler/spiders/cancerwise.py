@@ -165,15 +165,7 @@ class CancerwiseSpider(SitemapSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         for url in self.sitemap_urls:
-            yield Request(
-                url,
-                callback=self._parse_sitemap,
-                errback=self._on_error,
-                priority=_PRIORITY_SITEMAP,
-                # Discovery runs again on a resumed job: it rebuilds what was listed.
-                dont_filter=True,
-                meta={"kind": "sitemap"},
-            )
+            yield self._sitemap_request(url)
         for section in self.sections:
             for path in (f"/{section}.html", f"/{section}.dir.html"):
                 self._listing_urls.add(f"{SITE}{path}")
@@ -206,6 +198,7 @@ class CancerwiseSpider(SitemapSpider):
             callback=self._parse_sitemap,
             errback=self._on_error,
             priority=_PRIORITY_SITEMAP,
+            # Discovery runs again on a resumed job: it rebuilds what was listed.
             dont_filter=True,
             meta={"kind": "sitemap"},
         )

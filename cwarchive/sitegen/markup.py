@@ -366,10 +366,8 @@ def _right_rail(facts: ArticleFacts) -> str:
                 </div>"""
 
 
-def site_article_page(
-    facts: ArticleFacts, facets: Sequence[Facet], related: Sequence[ArticleFacts] = ()
-) -> str:
-    """An article in the site's AEM blog template (the recreation's structure)."""
+def _article_head(facts: ArticleFacts) -> tuple[str, str | None]:
+    """The `<head>` both article markups share (same metadata), and the body image src."""
     og_image, img_src = _images(facts)
     head = _head(
         facts.page_title,
@@ -379,6 +377,14 @@ def site_article_page(
         og_image,
         [_ORGANIZATION, _json_ld_article(facts, og_image)],
     )
+    return head, img_src
+
+
+def site_article_page(
+    facts: ArticleFacts, facets: Sequence[Facet], related: Sequence[ArticleFacts] = ()
+) -> str:
+    """An article in the site's AEM blog template (the recreation's structure)."""
+    head, img_src = _article_head(facts)
     year, month = facts.filed_month
     name = section_name(facts.section)
     landing = f"{SITE}/{facts.section}.html"
@@ -489,15 +495,7 @@ def redesigned_article_page(
     facts: ArticleFacts, facets: Sequence[Facet], related: Sequence[ArticleFacts] = ()
 ) -> str:
     """The same article after a redesign: semantic tags only, no class or id."""
-    og_image, img_src = _images(facts)
-    head = _head(
-        facts.page_title,
-        facts.description,
-        facts.url,
-        facts.title,
-        og_image,
-        [_ORGANIZATION, _json_ld_article(facts, og_image)],
-    )
+    head, img_src = _article_head(facts)
     year, month = facts.filed_month
     lines = [f"      <h1>{text(facts.title)}</h1>"]
     if facts.authors:
