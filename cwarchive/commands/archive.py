@@ -64,12 +64,18 @@ def _emit(data: Any, as_json: bool, readable: Callable[[Console], None]) -> None
         readable(Console() if sys.stdout.isatty() else Console(width=200))
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:
+# A table column: the row's key, or a function of the row.
+Column = str | Callable[[dict[str, Any]], Any]
+
+
+def _table(title: str, rows: list[dict[str, Any]], columns: dict[str, Column]) -> Table:
+    """A table of `rows` with one column per heading of `columns`."""
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    for heading in columns:
+        table.add_column(heading, overflow="fold")
     for row in rows:
-        table.add_row(*("-" if value is None else str(value) for value in row))
+        values = (col(row) if callable(col) else row[col] for col in columns.values())
+        table.add_row(*("-" if value is None else str(value) for value in values))
     return table
 
 
@@ -95,47 +101,25 @@ def runs(db_url: str, as_json: bool) -> None:
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.runs(conn)
 
+    columns: dict[str, Column] = {
+        "run": "id",
+        "started": lambda r: r["started_at"][:19],
+        "mode": "mode",
+        "status": "status",
+        "parser": "parser_version",
+        "pages": "pages_fetched",
+        "new": "articles_new",
+        "changed": "articles_changed",
+        "unchanged": "articles_unchanged",
+        "seen": "articles_seen",
+        "removed": "articles_removed",
+        "returned": "articles_returned",
+        "listings": "listings",
+        "errors": "errors",
+    }
+
     def readable(console: Console) -> None:
-        console.print(
-            _table(
-                f"{len(rows)} runs",
-                [
-                    "run",
-                    "started",
-                    "mode",
-                    "status",
-                    "parser",
-                    "pages",
-                    "new",
-                    "changed",
-                    "unchanged",
-                    "seen",
-                    "removed",
-                    "returned",
-                    "listings",
-                    "errors",
-                ],
-                [
-                    [
-                        r["id"],
-                        r["started_at"][:19],
-                        r["mode"],
-                        r["status"],
-                        r["parser_version"],
-                        r["pages_fetched"],
-                        r["articles_new"],
-                        r["articles_changed"],
-                        r["articles_unchanged"],
-                        r["articles_seen"],
-                        r["articles_removed"],
-                        r["articles_returned"],
-                        r["listings"],
-                        r["errors"],
-                    ]
-                    for r in rows
-                ],
-            )
-        )
+        console.print(_table(f"{len(rows)} runs", rows, columns))
 
     _emit(rows, as_json, readable)
 
@@ -159,35 +143,19 @@ def articles(status: str | None, db_url: str, as_json: bool) -> None:
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.articles(conn, status)
 
+    columns: dict[str, Column] = {
+        "article_key": "article_key",
+        "status": "status",
+        "title": lambda r: _short(r["title"], 50),
+        "published": "published",
+        "reviewed": "reviewed",
+        "versions": "versions",
+        "first_seen": "first_seen",
+        "last_seen": "last_seen",
+    }
+
     def readable(console: Console) -> None:
-        console.print(
-            _table(
-                f"{len(rows)} articles",
-                [
-                    "article_key",
-                    "status",
-                    "title",
-                    "published",
-                    "reviewed",
-                    "versions",
-                    "first_seen",
-                    "last_seen",
-                ],
-                [
-                    [
-                        r["article_key"],
-                        r["status"],
-                        _short(r["title"], 50),
-                        r["published"],
-                        r["reviewed"],
-                        r["versions"],
-                        r["first_seen"],
-                        r["last_seen"],
-                    ]
-                    for r in rows
-                ],
-            )
-        )
+        console.print(_table(f"{len(rows)} articles", rows, columns))
 
     _emit(rows, as_json, readable)
 
@@ -278,22 +246,14 @@ def diff(field: str, from_run: int | None, to_run: int | None, db_url: str, as_j
                 console.print()
             console.print(f"{len(changes)} changes of body_text", highlight=False)
             return
-        console.print(
-            _table(
-                f"{len(changes)} changes of {field}",
-                ["article_key", "from_run", "to_run", "old", "new"],
-                [
-                    [
-                        c["article_key"],
-                        c["from_run"],
-                        c["to_run"],
-                        _short(c["old"]),
-                        _short(c["new"]),
-                    ]
-                    for c in changes
-                ],
-            )
-        )
+        columns: dict[str, Column] = {
+            "article_key": "article_key",
+            "from_run": "from_run",
+            "to_run": "to_run",
+            "old": lambda c: _short(c["old"]),
+            "new": lambda c: _short(c["new"]),
+        }
+        console.print(_table(f"{len(changes)} changes of {field}", changes, columns))
 
     _emit(changes, as_json, readable)
 
@@ -320,25 +280,18 @@ def tags(tag: str | None, db_url: str, as_json: bool) -> None:
     if tag and not rows:
         raise CliError(f"no tag {tag!r} in the archive: `cwarchive tags` lists them")
 
+    columns: dict[str, Column] = {
+        "run": "run",
+        "tag_id": "tag_id",
+        "label": "label",
+        "group": "group",
+        "count": "count",
+        "listed": "listed",
+        "pages agreeing": lambda r: f"{r['pages_agreeing']}/{r['pages']}",
+    }
+
     def readable(console: Console) -> None:
-        console.print(
-            _table(
-                f"{len(rows)} tag counts",
-                ["run", "tag_id", "label", "group", "count", "listed", "pages agreeing"],
-                [
-                    [
-                        r["run"],
-                        r["tag_id"],
-                        r["label"],
-                        r["group"],
-                        r["count"],
-                        r["listed"],
-                        f"{r['pages_agreeing']}/{r['pages']}",
-                    ]
-                    for r in rows
-                ],
-            )
-        )
+        console.print(_table(f"{len(rows)} tag counts", rows, columns))
 
     _emit(rows, as_json, readable)
 
