@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -25,10 +24,3 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Archive database: a SQLAlchemy URL or a SQLite file path (env CWARCHIVE_DB).",
     )(func)
-
-
-def resolve_db_url(value: str) -> str:
-    """A plain path becomes a sqlite:/// URL; URLs pass through."""
-    if "://" in value:
-        return value
-    return "sqlite:///" + os.path.abspath(value)

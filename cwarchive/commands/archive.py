@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cwarchive.errors import CliError
-from cwarchive.options import db_option, json_option, resolve_db_url
+from cwarchive.options import db_option, json_option
 from storage import Archive, ArchiveError, queries
 from storage import db as storage_db
 
@@ -40,7 +40,7 @@ def register(group: click.Group) -> None:
 def _archive(db_url: str, *, write: bool = False) -> Iterator[Archive]:
     """The archive, or one clean `error:` line (missing, out of date, unreachable)."""
     try:
-        archive = Archive.open(resolve_db_url(db_url), create=write)
+        archive = Archive.open(db_url, create=write)
     except ArchiveError as error:
         raise CliError(str(error)) from None
     except Exception as error:  # a bad URL or an unreachable server
@@ -447,7 +447,7 @@ def upgrade(db_url: str, as_json: bool) -> None:
       CWARCHIVE_DB=postgresql://localhost/cwarchive cwarchive db upgrade --json
     """
     try:
-        engine = storage_db.make_engine(resolve_db_url(db_url))
+        engine = storage_db.make_engine(db_url)
         try:
             before, after = storage_db.upgrade(engine)
         finally:

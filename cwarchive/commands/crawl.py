@@ -19,7 +19,8 @@ import click
 
 from crawler.parsers.urls import SITE
 from cwarchive.errors import CliError
-from cwarchive.options import DEFAULT_DB, db_option, json_option, resolve_db_url
+from cwarchive.options import DEFAULT_DB, db_option, json_option
+from storage.db import normalize_url
 
 EXIT_COMPLETED = 0
 EXIT_ERRORS = 1
@@ -315,7 +316,7 @@ def crawl_command(
     """
     overrides = crawl_overrides(
         site=check_site_root(site),
-        db_url=resolve_db_url(db_url),
+        db_url=normalize_url(db_url),
         full=full,
         tags=tags,
         limit=limit,
@@ -356,7 +357,7 @@ def demo_command(db_path: str, as_json: bool) -> None:
 
     if not FIXTURE_SITE.is_dir():
         raise CliError(f"the bundled site is missing: {FIXTURE_SITE}")
-    db_url = resolve_db_url(db_path)
+    db_url = normalize_url(db_path)
     with ReplayServer(FIXTURE_SITE) as server:
         if not as_json:
             click.echo(f"replay server on {server.url} serving {FIXTURE_SITE}", err=True)
