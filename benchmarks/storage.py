@@ -1,8 +1,8 @@
 """Storage benchmark: the versioned archive beside a plain executemany baseline.
 
-Three passes over 3,400 articles of the site generator (`cwarchive.sitegen`: the
-site's markup, ~100 KB each, with their expected records): all new, the same again
-unchanged, then 5% re-reviewed. For each pass it reports the archive's write time and
+Three passes over 3,400 synthetic articles of realistic size (~100 KB of HTML each:
+navigation, inline scripts, sidebar facets, body, footer): all new, the same again
+unchanged, then 5% changed. For each pass it reports the archive's write time and
 database size beside a baseline that writes the same rows (every record field plus
 the raw HTML) with one executemany into one table, no versioning, in the same run.
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import random
 import sqlite3
 import statistics
 import sys
@@ -37,8 +38,7 @@ sys.path[0] = str(ROOT)
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from cwarchive.sitegen.generate import generate_site  # noqa: E402
-from cwarchive.sitegen.site import Site as SyntheticSite  # noqa: E402
+from crawler.parsers.record import content_hash  # noqa: E402
 from storage import Archive  # noqa: E402
 from storage.models import RawPage  # noqa: E402
 
@@ -47,27 +47,118 @@ FETCHED = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
 Page = tuple[dict[str, Any], bytes]
 
 
-# -- pages -----------------------------------------------------------------------------
+# -- synthetic pages ------------------------------------------------------------------
+
+
+class Site:
+    """Deterministic pseudo-English pages shaped like the source's (boilerplate + body)."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        syllables = [a + b for a in "bcdfghlmnprstvw" for b in ("a", "e", "i", "o", "u", "ou")]
+        self.words = list(
+            {"".join(self.rng.choices(syllables, k=self.rng.randint(1, 4))) for _ in range(4000)}
+        )
+        self.tags = [
+            (f"md-anderson:diseases/{self.phrase(2).replace(' ', '-')}", self.phrase(2).title())
+            for _ in range(64)
+        ]
+        self.nav = "".join(
+            f'<li class="nav__item nav__item--level-2 js-nav-item"><a class="nav__link '
+            f'nav__link--secondary" href="/patients-family/{self.phrase(2).replace(" ", "-")}'
+            f'.html" data-track="navigation" data-track-label="level-2">'
+            f"{self.phrase(2).title()}</a></li>\n"
+            for _ in range(240)
+        )
+        config = {self.phrase(1): [self.phrase(4) for _ in range(6)] for _ in range(120)}
+        self.scripts = f"<script>window.__CONFIG__ = {json.dumps(config)};</script>"
+        self.footer = "".join(
+            f'<div class="footer__col"><h4>{self.phrase(2)}</h4><p>{self.phrase(18)}</p></div>\n'
+            for _ in range(60)
+        )
+
+    def phrase(self, n: int) -> str:
+        return " ".join(self.rng.choices(self.words, k=n))
+
+    def sentence(self) -> str:
+        return self.phrase(self.rng.randint(8, 22)).capitalize() + "."
+
+    def article(self, i: int) -> Page:
+        key = f"cancerwise/{self.phrase(5).replace(' ', '-')}-{i}"
+        paragraphs = [
+            " ".join(self.sentence() for _ in range(self.rng.randint(2, 5))) for _ in range(24)
+        ]
+        headings = [self.phrase(4).capitalize() for _ in range(5)]
+        record: dict[str, Any] = {
+            "page_type": "article",
+            "url": f"{SITE}/{key}.h00-{159_000_000 + i}.html",
+            "canonical_url": f"{SITE}/{key}.h00-{159_000_000 + i}.html",
+            "article_key": key,
+            "title": self.phrase(7).capitalize(),
+            "seo_title": self.phrase(6).capitalize() + " | MD Anderson Cancer Center",
+            "description": self.sentence(),
+            "authors": [self.phrase(2).title()],
+            "read_minutes": self.rng.randint(2, 12),
+            "published": f"20{self.rng.randint(12, 26)}-0{self.rng.randint(1, 9)}-1{i % 10}",
+            "reviewed": None,
+            "reviewers": [
+                {"name": self.phrase(2).title() + ", M.D.", "url": f"{SITE}/faculty/{i}.html"}
+            ],
+            "filed_month": "2024-03",
+            "key_takeaways": [self.sentence() for _ in range(3)],
+            "headings": headings,
+            "body_text": "\n\n".join(paragraphs[:5] + headings + paragraphs[5:]),
+            "word_count": 0,
+            "tag_counts": [
+                {"group": "Diseases", "label": label, "count": 2 * (n + 3), "tag_id": tag_id}
+                for n, (tag_id, label) in enumerate(self.tags)
+            ],
+        }
+        return self.finish(record)
+
+    def finish(self, record: dict[str, Any]) -> Page:
+        record["word_count"] = len(record["body_text"].split())
+        record["content_hash"] = content_hash(record)
+        return record, self.html(record)
+
+    def changed(self, page: Page) -> Page:
+        record = dict(page[0])
+        record["reviewed"] = "2026-08-01"
+        record["body_text"] = record["body_text"] + "\n\n" + self.sentence()
+        return self.finish(record)
+
+    def html(self, r: dict[str, Any]) -> bytes:
+        body = "".join(f"<p>{block}</p>\n" for block in r["body_text"].split("\n\n"))
+        facets = "".join(
+            f'<li><a href="{SITE}/cancerwise.dir.html/category/content/cq:tags/'
+            f'{t["tag_id"].replace(":", "/")}">{t["label"]} ({t["count"]})</a></li>\n'
+            for t in r["tag_counts"]
+        )
+        related = "".join(
+            f'<a class="card" href="{SITE}/cancerwise/{self.phrase(4).replace(" ", "-")}.html">'
+            f"{self.phrase(6)}</a>\n"
+            for _ in range(8)
+        )
+        return (
+            f'<!DOCTYPE html><html lang="en"><head><title>{r["seo_title"]}</title>'
+            f'<link rel="canonical" href="{r["canonical_url"]}">'
+            f'<meta name="description" content="{r["description"]}">{self.scripts}</head>'
+            f'<body><nav class="nav"><ul>{self.nav}</ul></nav><main><article>'
+            f"<h1>{r['title']}</h1><p>BY {r['authors'][0]}</p>"
+            f"<p>{r['read_minutes']} minute read</p><p>Published {r['published']}</p>"
+            f"<div>{body}</div></article><aside><ul>{facets}</ul></aside>"
+            f"<section>{related}</section></main><footer>{self.footer}</footer></body></html>"
+        ).encode()
 
 
 def make_passes(n: int) -> list[tuple[str, list[Page]]]:
-    """The site generator's article pages (site markup, ~100 KB) with their records:
-    as generated, the same again, then with every 20th article re-reviewed."""
-    site = generate_site(articles=n, seed=7)
-    first = _article_pages(site)
-    for index, key in enumerate(sorted(site.articles)):
-        if index % 20 == 0:
-            site.rereview(key, dt.date(2026, 8, 1))
-    return [("new", first), ("unchanged", first), ("5% changed", _article_pages(site))]
+    site = Site()
+    first = [site.article(i) for i in range(n)]
+    changed = [site.changed(p) if i % 20 == 0 else p for i, p in enumerate(first)]
+    return [("new", first), ("unchanged", first), ("5% changed", changed)]
 
 
-def _article_pages(site: SyntheticSite) -> list[Page]:
-    pages = []
-    for page in site.pages():
-        record = page.record()
-        if record is not None and record["page_type"] == "article":
-            pages.append((record, page.body))
-    return pages
+# -- the two writers ------------------------------------------------------------------
 
 
 def write_archive(archive: Archive, pages: list[Page]) -> float:
