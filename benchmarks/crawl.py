@@ -5,7 +5,7 @@
     python benchmarks/crawl.py --json               # one JSON document
 
 Generates a full-scale site (`cwarchive fixtures generate`), serves it on loopback
-from a child process (`cwarchive.replay.spawn`), and measures in one go:
+from a child process (`cwarchive.testing.replay.spawn`), and measures in one go:
 
   floor  a minimal Scrapy spider that follows every link of the site and extracts
          only the h1 (no robots.txt, no parsing, no database)
@@ -97,7 +97,7 @@ def generate(out: Path, articles: int | None, mutate: int | None = None) -> None
 
 
 def benchmark(articles: int | None, workdir: Path) -> list[Measure]:
-    from cwarchive.replay import spawn
+    from cwarchive.testing.replay import spawn
 
     site = workdir / "site"
     generate(site, articles)

@@ -38,7 +38,7 @@ sys.path[0] = str(ROOT)
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from crawler.parsers.record import content_hash  # noqa: E402
+from crawler.record import content_hash  # noqa: E402
 from storage import Archive  # noqa: E402
 from storage.models import RawPage  # noqa: E402
 
@@ -53,7 +53,7 @@ Page = tuple[dict[str, Any], bytes]
 class Site:
     """Deterministic pseudo-English pages shaped like the source's (boilerplate + body).
 
-    Not `cwarchive.sitegen`: its pages compress to 12% with zstd, the real recreated
+    Not `cwarchive.testing.sitegen`: its pages compress to 12% with zstd, the real recreated
     article to 22% and these to 24%. Growth per unchanged run is observations over the
     database size, so pages that compress too well would overstate it (+1.0% on SQLite,
     +1.6% on PostgreSQL with sitegen's pages, against +0.5% and +0.7% here).

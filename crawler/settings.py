@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from crawler.parsers.urls import SITE
+from crawler.urls import SITE
 
 BOT_NAME = "cwarchive"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import PageItem, PageKind
-from crawler.parsers.urls import article_key
+from crawler.urls import article_key
 
 
 def identity(item: PageItem) -> tuple[str, str]:

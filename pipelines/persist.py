@@ -21,7 +21,7 @@ from scrapy.utils.misc import load_object
 
 from crawler.items import PageItem, PageKind
 from crawler.parsers import PARSER_VERSION
-from crawler.parsers.urls import SITE, article_key
+from crawler.urls import SITE, article_key
 
 logger = logging.getLogger(__name__)
 

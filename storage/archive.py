@@ -22,8 +22,8 @@ from typing import Any
 import zstandard
 from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 
-from crawler.parsers.record import ARTICLE_FIELDS
-from crawler.parsers.urls import article_key as key_of_url
+from crawler.record import ARTICLE_FIELDS
+from crawler.urls import article_key as key_of_url
 from storage import db, tagcounts
 from storage.models import (
     Article,

@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from cwarchive.replay import ReplayServer
-from cwarchive.sitegen import ArticleFacts, Person, Site
-from cwarchive.sitegen.facts import TOPIC_TAGS
-from cwarchive.sitegen.site import noon
+from cwarchive.testing.replay import ReplayServer
+from cwarchive.testing.sitegen import ArticleFacts, Person, Site
+from cwarchive.testing.sitegen.facts import TOPIC_TAGS
+from cwarchive.testing.sitegen.site import noon
 
 TAGS = ("diseases/breast-cancer", "diseases/lung-cancer", "cancer-topics/prevention")
 AUTHORS = ("Roman Gokhman", "Ana Pérez")
@@ -108,7 +108,7 @@ BOTH_SECTIONS = ("--section", "cancerwise", "--section", "publications/cancer-fr
 @pytest.fixture
 def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
     """fixtures/site (a copy: the test changes it) and the model it was written from."""
-    from cwarchive.sitegen.cases import small_site
+    from cwarchive.testing.sitegen.cases import small_site
 
     root = tmp_path / "site"
     shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept

@@ -110,7 +110,7 @@ def test_inventory_urls_give_stable_keys() -> None:
     """The sitemap lists some articles at two h00 URLs: one key each, not two articles."""
     from collections import defaultdict
 
-    from crawler.parsers.urls import article_key, is_article_url
+    from crawler.urls import article_key, is_article_url
 
     inventory = reference_file(REFERENCE / "urls" / "cancerwise.txt").read_text().split()
     articles = [u for u in inventory if is_article_url(u)]

@@ -12,14 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from cwarchive.replay import (
-    ReplayServer,
-    file_for,
-    query_file_name,
-    read_log,
-    spawn,
-    url_path_for_file,
-)
+from cwarchive.testing.layout import file_for, query_file_name, url_path_for_file
+from cwarchive.testing.replay import ReplayServer, read_log, spawn
 
 FACET = "/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/breast-cancer"
 MTIME = 1_780_000_000  # 2026-05-28, a fixed lastmod

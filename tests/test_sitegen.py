@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.parsers import urls
+from crawler import urls
 from cwarchive.cli import main
-from cwarchive.replay import ReplayServer, file_for
-from cwarchive.sitegen import ArticleFacts, Person, Site
-from cwarchive.sitegen.cases import cases, insomnia, small_site
-from cwarchive.sitegen.generate import generate_site, mutate, site_from_inventory
-from cwarchive.sitegen.site import layout
+from cwarchive.testing.layout import file_for, layout
+from cwarchive.testing.replay import ReplayServer
+from cwarchive.testing.sitegen import ArticleFacts, Person, Site
+from cwarchive.testing.sitegen.cases import cases, insomnia, small_site
+from cwarchive.testing.sitegen.generate import generate_site, mutate, site_from_inventory
 from tests.reference import REFERENCE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -307,7 +307,7 @@ def test_the_bundled_site_is_what_the_generator_writes(tmp_path: Path) -> None:
 
 
 def test_the_fixture_pages_are_what_the_cases_write(tmp_path: Path) -> None:
-    from cwarchive.sitegen.cases import write_cases
+    from cwarchive.testing.sitegen.cases import write_cases
 
     write_cases(tmp_path)
     committed = REPO / "fixtures" / "pages"

@@ -139,7 +139,7 @@ def test_reparse_after_a_parser_change(
         record = original(html, url)
         if record["article_key"] == "cancerwise/story-two":
             record["title"] = "Story 2"
-            record["content_hash"] = crawler.parsers.record.content_hash(record)
+            record["content_hash"] = crawler.record.content_hash(record)
         return record
 
     monkeypatch.setattr(crawler.parsers, "parse_page", fixed)

@@ -20,8 +20,8 @@ from crawler.parsers.errors import PageError
 from crawler.parsers.facets import extract_tag_counts
 from crawler.parsers.metadata import PageMetadata
 from crawler.parsers.people import add_people, clean_name, is_degree
-from crawler.parsers.record import Reviewer, content_hash
-from crawler.parsers.urls import article_key
+from crawler.record import Reviewer, content_hash
+from crawler.urls import article_key
 
 # How far after the h1 the byline, read time and review line may sit.
 _HEADER_WINDOW = 40

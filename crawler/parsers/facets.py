@@ -13,8 +13,8 @@ import re
 from lxml import etree
 
 from crawler.parsers.blocks import collapse, text_of
-from crawler.parsers.record import TagCount
-from crawler.parsers.urls import tag_id_from_url
+from crawler.record import TagCount
+from crawler.urls import tag_id_from_url
 
 _LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
 _LIST_TAGS = ("ul", "ol")

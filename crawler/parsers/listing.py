@@ -11,8 +11,8 @@ from lxml import etree
 from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
 from crawler.parsers.dates import DATE_ONLY, parse_date
 from crawler.parsers.facets import extract_tag_counts
-from crawler.parsers.record import Card
-from crawler.parsers.urls import (
+from crawler.record import Card
+from crawler.urls import (
     canonicalize,
     is_archive_url,
     is_article_url,

@@ -13,7 +13,7 @@ from crawler.parsers.blocks import collapse
 from crawler.parsers.errors import PageError
 from crawler.parsers.listing import parse_listing
 from crawler.parsers.metadata import PageMetadata
-from crawler.parsers.urls import canonicalize, is_article_url, listing_kind, section_of
+from crawler.urls import canonicalize, is_article_url, listing_kind, section_of
 
 _NOT_FOUND = re.compile(
     r"page not found|page (?:could|can)(?:not|n.t) be found"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from crawler.parsers.blocks import collapse
-from crawler.parsers.record import Reviewer
+from crawler.record import Reviewer
 
 _SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 # A credential token: letters with dots (M.D., Ph.D., Pharm.D., Jr.), or a short

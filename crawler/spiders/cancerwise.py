@@ -34,7 +34,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import PageItem, PageKind
 from crawler.parsers import PageError, parse_page
-from crawler.parsers.urls import (
+from crawler.urls import (
     SITE,
     article_key,
     canonicalize,

@@ -175,7 +175,7 @@ def history(key: str, db_url: str, as_json: bool) -> None:
       cwarchive history https://www.mdanderson.org/cancerwise/x.h00-159.html --json
     """
     if "://" in key:
-        from crawler.parsers.urls import article_key
+        from crawler.urls import article_key
 
         key = article_key(key)
     with _archive(db_url) as archive, archive.engine.connect() as conn:

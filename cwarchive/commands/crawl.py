@@ -17,17 +17,14 @@ from urllib.parse import urlsplit
 
 import click
 
-from crawler.parsers.urls import SITE
+from crawler.urls import SITE
 from cwarchive.errors import CliError
-from cwarchive.options import DEFAULT_DB, db_option, json_option
+from cwarchive.options import db_option, json_option
 from storage.db import normalize_url
 
 EXIT_COMPLETED = 0
 EXIT_ERRORS = 1
 EXIT_INTERRUPTED = 3
-
-FIXTURE_SITE = Path(__file__).resolve().parents[2] / "fixtures" / "site"
-
 
 def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
     """`NAME=VALUE` pairs of `-s` (as `scrapy crawl -s` takes them)."""
@@ -336,48 +333,6 @@ def crawl_command(
     )
 
 
-@click.command("demo")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False),
-    default=DEFAULT_DB,
-    show_default=True,
-    help="SQLite file to crawl into.",
-)
-@json_option
-def demo_command(db_path: str, as_json: bool) -> None:
-    """Crawl the bundled replay site (fixtures/site/) into a SQLite file, offline.
-
-    \b
-    Example:
-      cwarchive demo && cwarchive runs
-    """
-    from cwarchive.replay import ReplayServer
-
-    if not FIXTURE_SITE.is_dir():
-        raise CliError(f"the bundled site is missing: {FIXTURE_SITE}")
-    db_url = normalize_url(db_path)
-    with ReplayServer(FIXTURE_SITE) as server:
-        if not as_json:
-            click.echo(f"replay server on {server.url} serving {FIXTURE_SITE}", err=True)
-        # Both sections of the bundled site: Cancerwise and one Cancer Frontline article.
-        overrides = crawl_overrides(
-            site=server.url,
-            db_url=db_url,
-            sections=("cancerwise", "publications/cancer-frontline"),
-            log_level="WARNING",
-        )
-        status = crawl_and_report(
-            overrides, as_json=as_json, max_error_rate=0.05, title="demo crawl", show_db=False
-        )
-    if not as_json:
-        click.echo(f"archive written to {Path(db_path).resolve()}")
-        click.echo(f"look inside: cwarchive runs --db {db_path}; cwarchive articles --db {db_path}")
-    sys.exit(status)
-
-
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
     group.add_command(crawl_command)
-    group.add_command(demo_command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import time
@@ -29,7 +28,15 @@ def register(group: click.Group) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append `METHOD<TAB>PATH<TAB>STATUS` per request to this file.",
 )
-def replay_server(directory: Path, port: int, log_file: Path | None) -> None:
+@click.option(
+    "--stop-on-stdin-eof",
+    is_flag=True,
+    hidden=True,
+    help="Stop when stdin closes: a parent process's pipe, so the server ends with it.",
+)
+def replay_server(
+    directory: Path, port: int, log_file: Path | None, stop_on_stdin_eof: bool
+) -> None:
     """Serve DIRECTORY, laid out like the site, on http://127.0.0.1:PORT.
 
     Answers with Last-Modified and ETag, 304 to conditional requests, 404 for
@@ -42,7 +49,7 @@ def replay_server(directory: Path, port: int, log_file: Path | None) -> None:
       cwarchive crawl --site http://127.0.0.1:8080
       cwarchive replay-server /tmp/site --log requests.tsv
     """
-    from cwarchive.replay import ReplayServer
+    from cwarchive.testing.replay import ReplayServer, serve_until_stopped
 
     if not directory.is_dir():
         raise CliError(f"{directory}: no such directory (the replay site's root)")
@@ -53,8 +60,7 @@ def replay_server(directory: Path, port: int, log_file: Path | None) -> None:
     click.echo(f"serving {directory} on {server.url}")
     # The parent process (ReplayProcess) reads the URL from this line.
     click.get_text_stream("stdout").flush()
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
-        server.wait()
+    serve_until_stopped(server, stop_on_stdin_eof=stop_on_stdin_eof)
 
 
 @click.group("fixtures")
@@ -121,7 +127,7 @@ def generate(
       cwarchive fixtures generate --articles 3400 /tmp/site --mutate 5 --seed 0
       cwarchive replay-server /tmp/site
     """
-    from cwarchive.sitegen.generate import (
+    from cwarchive.testing.sitegen.generate import (
         generate_site,
         mutate,
         read_inventory,
@@ -197,7 +203,7 @@ def pages(out: Path) -> None:
       cwarchive fixtures pages              # fixtures/pages
       cwarchive fixtures pages /tmp/pages
     """
-    from cwarchive.sitegen.cases import write_cases
+    from cwarchive.testing.sitegen.cases import write_cases
 
     names = write_cases(out)
     click.echo(f"{out}: {len(names)} cases")
@@ -214,7 +220,7 @@ def bundled_site(out: Path) -> None:
     Examples:
       cwarchive fixtures site               # fixtures/site
     """
-    from cwarchive.sitegen.cases import small_site
+    from cwarchive.testing.sitegen.cases import small_site
 
     try:
         written = small_site().write(out)

@@ -17,12 +17,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cwarchive.sitegen import markup
-from cwarchive.sitegen.expected import article_record
-from cwarchive.sitegen.facts import SITE, UNNAMED, ArticleFacts, Facet, Person
-from cwarchive.sitegen.generate import body_blocks
-from cwarchive.sitegen.site import Page, Site, current_facets
-from cwarchive.sitegen.tags import SEED
+from cwarchive.testing.sitegen import markup
+from cwarchive.testing.sitegen.expected import article_record
+from cwarchive.testing.sitegen.facts import SITE, UNNAMED, ArticleFacts, Facet, Person
+from cwarchive.testing.sitegen.generate import body_blocks
+from cwarchive.testing.sitegen.site import Page, Site, current_facets
+from cwarchive.testing.sitegen.tags import SEED
 
 D = dt.date
 _PROFILE = "http://faculty.mdanderson.org/profiles/"
@@ -584,7 +584,7 @@ def _readme(index: dict[str, str]) -> str:
     return f"""# Fixture pages
 
 Written by `cwarchive fixtures pages` (or `python fixtures/pages/make_fixtures.py`) from
-`cwarchive/sitegen/cases.py`: do not edit by hand. Each `<case>.html` is a page in the
+`cwarchive/testing/sitegen/cases.py`: do not edit by hand. Each `<case>.html` is a page in the
 site's markup (or the class-free redesign); `<case>.json` is the record
 `parse_page(html, url)` must return, computed from the same facts by the rules of
 `docs/record.md` (or `{{"error": reason}}` for a page that must fail); `<case>.url`

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.parsers import urls
-from cwarchive.sitegen.facts import (
+from crawler import urls
+from cwarchive.testing.sitegen.facts import (
     TOPIC_TAGS,
     UNNAMED,
     ArticleFacts,
@@ -22,8 +22,8 @@ from cwarchive.sitegen.facts import (
     Person,
     slugify,
 )
-from cwarchive.sitegen.site import Site
-from cwarchive.sitegen.tags import CANCER_TOPIC, CURRENT, DISEASES
+from cwarchive.testing.sitegen.site import Site
+from cwarchive.testing.sitegen.tags import CANCER_TOPIC, CURRENT, DISEASES
 
 FIRST_DAY = dt.date(2009, 3, 2)
 LAST_DAY = dt.date(2026, 8, 19)

@@ -17,9 +17,9 @@ import json
 from collections.abc import Sequence
 from html import escape
 
-from cwarchive.sitegen import chrome
-from cwarchive.sitegen.expected import LinkLog
-from cwarchive.sitegen.facts import (
+from cwarchive.testing.sitegen import chrome
+from cwarchive.testing.sitegen.expected import LinkLog
+from cwarchive.testing.sitegen.facts import (
     SITE,
     TOPICS,
     ArticleFacts,

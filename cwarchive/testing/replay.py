@@ -14,6 +14,7 @@ shares a GIL with the crawler.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import hashlib
 import json
@@ -21,6 +22,7 @@ import logging
 import os
 import posixpath
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -28,17 +30,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
+
+from cwarchive.testing.layout import CONTROL_FILES, LASTMOD_FILE, RULES_FILE, file_for, page_name
 
 logger = logging.getLogger(__name__)
-
-RULES_FILE = "_rules.json"
-# Optional: file path (relative, `/`-separated) -> lastmod (epoch seconds). Git does
-# not keep mtimes, so a committed site carries its Last-Modified dates in this file.
-LASTMOD_FILE = "_lastmod.json"
-INDEX_FILE = "index.html"
-# A query is kept in the file name after this mark: `breast-cancer@page=2`.
-QUERY_MARK = "@"
 
 _CONTENT_TYPES = {
     ".xml": "application/xml",
@@ -55,50 +51,8 @@ _CONTENT_TYPES = {
 _DEFAULT_TYPE = "text/html; charset=utf-8"
 
 
-def query_file_name(name: str, query: str) -> str:
-    """The file name that stores `name?query` (the `/` of a query cannot be in a name)."""
-    return f"{name}{QUERY_MARK}{quote(query, safe='=&;,:+%')}"
-
-
-def file_for(root: Path, path: str, query: str = "") -> Path | None:
-    """The file serving `path?query` under `root`, or None when there is none.
-
-    Layout (docs/replay.md): URL path segments are percent-decoded into names; a URL
-    that is both a page and a directory prefix stores its page as `<path>/index.html`;
-    a query is stored in the name (`query_file_name`); a query without its own file
-    is ignored, as a static origin would.
-    """
-    names = [unquote(part) for part in path.split("/") if part]
-    if any(name in (".", "..") or "/" in name or "\0" in name for name in names):
-        return None
-    candidates = []
-    if query and names:
-        candidates.append(root.joinpath(*names[:-1], query_file_name(names[-1], query)))
-    candidates.append(root.joinpath(*names))
-    for candidate in candidates:
-        if candidate.is_dir():
-            candidate = candidate / INDEX_FILE
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def url_path_for_file(root: Path, file: Path) -> str:
-    """The inverse of `file_for` (path and query), for listings and tests."""
-    parts = list(file.relative_to(root).parts)
-    if parts and parts[-1] == INDEX_FILE:
-        parts.pop()
-    query = ""
-    if parts and QUERY_MARK in parts[-1]:
-        parts[-1], _, query = parts[-1].partition(QUERY_MARK)
-        query = unquote(query)
-    path = "/" + "/".join(quote(part, safe=":@!$&'()*+,;=-._~") for part in parts)
-    return path + (f"?{query}" if query else "")
-
-
 def content_type_for(file: Path) -> str:
-    name = file.name.split(QUERY_MARK, 1)[0]
-    return _CONTENT_TYPES.get(posixpath.splitext(name)[1].lower(), _DEFAULT_TYPE)
+    return _CONTENT_TYPES.get(posixpath.splitext(page_name(file))[1].lower(), _DEFAULT_TYPE)
 
 
 @dataclass
@@ -188,7 +142,7 @@ class ReplaySite:
             return Answer(status, {"Location": location})
         if path in rules.gone:
             return Answer(410, {})
-        if path.startswith((f"/{RULES_FILE}", f"/{LASTMOD_FILE}")):
+        if path.startswith(tuple(f"/{name}" for name in CONTROL_FILES)):
             return Answer(404, {})
         file = file_for(self.root, path, query)
         if file is None:
@@ -325,8 +279,12 @@ class ReplayServer:
         self._log_file: Any = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._stop_lock = threading.Lock()
+        self._stopped = False
 
     def start(self) -> ReplayServer:
+        if self._server is not None:
+            return self  # started already (`with spawn(...)`-style use)
         if self._log_path is not None:
             self._log_file = open(self._log_path, "a", encoding="utf-8")  # noqa: SIM115
         self._server = _Server(("127.0.0.1", self._port), self.site, self._log_file)
@@ -370,9 +328,13 @@ class ReplayServer:
             self._server.requests.clear()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        """Stop serving and close the log; safe to call again, from any thread."""
+        with self._stop_lock:
+            if self._stopped or self._server is None:
+                return
+            self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
         if self._thread is not None:
             self._thread.join(5)
         if self._log_file is not None:
@@ -390,10 +352,12 @@ _SERVING = re.compile(r"serving .* on (http://127\.0\.0\.1:\d+)")
 
 
 class ReplayProcess:
-    """The replay server in a child process (`cwarchive replay-server`).
+    """The replay server in a child process (`python -m cwarchive replay-server`).
 
     For benchmarks and crawls in the same process: the server then never competes
     with the crawler for the GIL. The request log is read back from the log file.
+    The child ends with its parent: it stops when its stdin (a pipe from here)
+    closes, which also happens when the parent dies without calling `stop()`.
     """
 
     def __init__(
@@ -409,11 +373,15 @@ class ReplayProcess:
         self.url = ""
 
     def start(self) -> ReplayProcess:
+        if self._process is not None:
+            return self  # started already: `with spawn(...)` must not start a second one
         command = [
-            sys.executable, "-m", "cwarchive.replay", str(self.root),
-            "--port", str(self._port), "--log", str(self.log),
+            sys.executable, "-m", "cwarchive", "replay-server", str(self.root),
+            "--port", str(self._port), "--log", str(self.log), "--stop-on-stdin-eof",
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
         assert self._process.stdout is not None
         # The first stdout line names the port; a crash ends stdout instead.
         line = self._process.stdout.readline()
@@ -425,19 +393,27 @@ class ReplayProcess:
         return self
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
     def requests(self) -> list[tuple[str, str, int]]:
         return read_log(self.log)
 
     def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
             try:
-                self._process.wait(10)
+                process.wait(10)
             except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-        if self._process is not None and self._process.stdout:
-            self._process.stdout.close()
+                process.kill()
+                process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
 
     def __enter__(self) -> ReplayProcess:
         return self.start()
@@ -453,6 +429,25 @@ def spawn(
     return ReplayProcess(root_dir, log, port).start()
 
 
+def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False) -> None:
+    """Serve in the foreground (the CLI) until Ctrl-C, SIGTERM or, if asked, stdin's end."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # unwinds through `wait()`, which closes the log
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    if stop_on_stdin_eof:
+
+        def watch_stdin() -> None:
+            while sys.stdin.buffer.read(4096):
+                pass
+            server.stop()
+
+        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop it
+        server.wait()
+
+
 def read_log(path: str | os.PathLike[str]) -> list[tuple[str, str, int]]:
     """The request log written with `--log`: (method, path+query, status) per line."""
     try:
@@ -464,12 +459,6 @@ def read_log(path: str | os.PathLike[str]) -> list[tuple[str, str, int]]:
         method, target, status = line.split("\t")
         entries.append((method, target, int(status)))
     return entries
-
-
-if __name__ == "__main__":  # `python -m cwarchive.replay DIR ...`, used by `spawn`
-    from cwarchive.commands.fixtures import replay_server
-
-    replay_server.main(args=sys.argv[1:], prog_name="cwarchive replay-server")
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:

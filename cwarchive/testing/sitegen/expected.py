@@ -11,9 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.parsers import urls
-from crawler.parsers.record import ARTICLE_FIELDS, LISTING_FIELDS, content_hash
-from cwarchive.sitegen.facts import ArticleFacts, Facet, plain
+from crawler import urls
+from crawler.record import ARTICLE_FIELDS, LISTING_FIELDS, content_hash
+from cwarchive.testing.sitegen.facts import ArticleFacts, Facet, plain
 
 _WHITESPACE = re.compile(r"\s+")
 

@@ -6,7 +6,7 @@ is a whole site written in the replay layout, `generate` builds full-scale sites
 `cases` the fixture pages and the bundled site. See docs/sitegen.md.
 """
 
-from cwarchive.sitegen.facts import ArticleFacts, Facet, Person
-from cwarchive.sitegen.site import Page, Site, WriteReport
+from cwarchive.testing.sitegen.facts import ArticleFacts, Facet, Person
+from cwarchive.testing.sitegen.site import Page, Site, WriteReport
 
 __all__ = ["ArticleFacts", "Facet", "Page", "Person", "Site", "WriteReport"]

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from cwarchive.replay import INDEX_FILE, LASTMOD_FILE, RULES_FILE, query_file_name
-from cwarchive.sitegen import markup
-from cwarchive.sitegen.expected import article_record, listing_record
-from cwarchive.sitegen.facts import (
+from cwarchive.testing.layout import INDEX_FILE, LASTMOD_FILE, RULES_FILE, file_name
+from cwarchive.testing.sitegen import markup
+from cwarchive.testing.sitegen.expected import article_record, listing_record
+from cwarchive.testing.sitegen.facts import (
     SITE,
     TOPIC_TAGS,
     ArticleFacts,
@@ -30,7 +30,7 @@ from cwarchive.sitegen.facts import (
     author_url,
     facet_url,
 )
-from cwarchive.sitegen.tags import CURRENT
+from cwarchive.testing.sitegen.tags import CURRENT
 
 DEFAULT_DISALLOW = ("/gifts/", "/lookups/", "/patient-education/")
 SITEMAPS = (
@@ -457,7 +457,7 @@ class Site:
         lastmods: dict[str, int] = {}  # file (relative) -> lastmod, of this write
         # One page at a time: a full-scale site is half a gigabyte of HTML.
         for page in self.pages():
-            relative = _place(root, _file_name(page.path), lastmods)
+            relative = _place(root, file_name(page.path), lastmods)
             file = root / relative
             report.files += 1
             report.bytes += len(page.body)
@@ -501,32 +501,8 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def layout(paths: Iterable[str]) -> dict[str, str]:
-    """URL path (with query) -> file path relative to the site root (docs/replay.md)."""
-    paths = list(paths)
-    prefixes = set()
-    for path in paths:
-        parts = path.split("?", 1)[0].split("/")
-        for end in range(2, len(parts)):
-            prefixes.add("/".join(parts[:end]))
-    files = {}
-    for path in paths:
-        name = _file_name(path)
-        files[path] = f"{name}/{INDEX_FILE}" if path in prefixes else name
-    return files
-
-
-def _file_name(path: str) -> str:
-    """The file of a URL path before the directory-page rule: names decoded, query kept."""
-    base, _, query = path.partition("?")
-    names = [unquote(part) for part in base.split("/") if part]
-    if query:
-        names[-1] = query_file_name(names[-1], query)
-    return "/".join(names)
-
-
 def _place(root: Path, relative: str, lastmods: dict[str, int]) -> str:
-    """Where a page goes when pages are written one by one (the `layout` rule).
+    """Where a page goes when pages are written one by one (the `layout.layout` rule).
 
     A page first written as a file turns out to be a directory page when a page under
     it comes: it moves to `<path>/index.html`. A stale file in the way is removed.

@@ -14,8 +14,8 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 
-from cwarchive.sitegen.facts import SITE
-from cwarchive.sitegen.tags import CURRENT, DISEASES
+from cwarchive.testing.sitegen.facts import SITE
+from cwarchive.testing.sitegen.tags import CURRENT, DISEASES
 
 _TREATMENTS = (
     "Chemotherapy", "Radiation Therapy", "Surgery", "Immunotherapy", "Targeted Therapy",

@@ -1,0 +1,5 @@
+"""`python -m cwarchive ...`: the same command as the `cwarchive` script."""
+
+from cwarchive.cli import main
+
+main(prog_name="cwarchive")
