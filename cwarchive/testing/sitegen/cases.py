@@ -583,12 +583,11 @@ def _readme(index: dict[str, str]) -> str:
     rows = "\n".join(f"| `{name}` | {about} |" for name, about in index.items())
     return f"""# Fixture pages
 
-Written by `cwarchive fixtures pages` (or `python fixtures/pages/make_fixtures.py`) from
-`cwarchive/testing/sitegen/cases.py`: do not edit by hand. Each `<case>.html` is a page in the
-site's markup (or the class-free redesign); `<case>.json` is the record
-`parse_page(html, url)` must return, computed from the same facts by the rules of
-`docs/record.md` (or `{{"error": reason}}` for a page that must fail); `<case>.url`
-is the URL to parse it with (the record's `url`).
+Written by `cwarchive fixtures pages` from `cwarchive/testing/sitegen/cases.py`: do not
+edit by hand. Each `<case>.html` is a page in the site's markup (or the class-free
+redesign); `<case>.json` is the record `parse_page(html, url)` must return, computed
+from the same facts by the rules of `docs/record.md` (or `{{"error": reason}}` for a
+page that must fail); `<case>.url` is the URL to parse it with (the record's `url`).
 
 | case | what it covers |
 |---|---|
