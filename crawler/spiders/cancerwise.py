@@ -3,6 +3,7 @@
 Navigation only. Every fetched page leaves as a `PageItem` (URL, status, bytes,
 headers, time, kind) for the pipelines to parse and persist; the only reading done
 here is following links, and listing pages are read through `parse_page` for that.
+Whether a known article is fetched again, and how, is `crawler.freshness`.
 
 Order of a run:
 1. robots.txt → the sitemaps it declares → article URLs of the configured sections,
@@ -16,12 +17,11 @@ Order of a run:
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Self
+from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING, Any, Self
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
@@ -32,6 +32,7 @@ from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
+from crawler.freshness import conditional_headers, is_fresh, parse_lastmod
 from crawler.items import PageItem, PageKind
 from crawler.parsers import PageError, parse_page
 from crawler.urls import (
@@ -44,6 +45,9 @@ from crawler.urls import (
     section_of,
     site_url,
 )
+
+if TYPE_CHECKING:
+    from storage import KnownArticle  # storage is optional for navigation-only runs
 
 logger = logging.getLogger(__name__)
 
@@ -68,32 +72,6 @@ def normalize_section(name: str) -> str:
     return f"publications/{name}"
 
 
-def parse_lastmod(value: str | None) -> datetime | None:
-    """A sitemap `lastmod` as an aware UTC time; a date alone counts as its day's end.
-
-    A date-only lastmod says "changed some time that day": only a fetch after that
-    day is known to be newer, so the day's end is the safe comparison point.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    # Storage hands back UTC times; SQLite drops the zone, so treat naive as UTC.
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 class CancerwiseSpider(SitemapSpider):
     name = "cancerwise"
     sitemap_urls = [f"{SITE}/robots.txt"]
@@ -111,7 +89,7 @@ class CancerwiseSpider(SitemapSpider):
         self.limit = 0
         self.since: datetime | None = None
         self.wanted_sitemaps: re.Pattern[str] = re.compile(r"/sitemap\.xml$")
-        self.known: dict[str, Any] = {}
+        self.known: dict[str, KnownArticle] = {}
         self.current_year = datetime.now(UTC).year
         # Article keys listed by the sitemaps or listings, and those already decided
         # (requested or counted as seen): an article is decided once per run.
@@ -149,7 +127,7 @@ class CancerwiseSpider(SitemapSpider):
         self.wanted_sitemaps = re.compile(rf"/(?:{alternatives})(?:\.gz)?$")
         self.known = self._read_known(settings.get("ARCHIVE_DB_URL"))
 
-    def _read_known(self, db_url: str | None) -> dict[str, Any]:
+    def _read_known(self, db_url: str | None) -> dict[str, KnownArticle]:
         """What the archive knows (last URL, fetch time, validators); empty without one."""
         if not db_url:
             return {}
@@ -226,14 +204,7 @@ class CancerwiseSpider(SitemapSpider):
         if self.since and lastmod and lastmod < self.since:
             self._decided.add(key)
             return False
-        known = self.known.get(key)
-        if (
-            self.mode == "incremental"
-            and known is not None
-            and lastmod is not None
-            and _same_page(known.last_url, loc)
-            and _not_modified_since(lastmod, known, date_only=len(lastmod_text or "") == 10)
-        ):
+        if is_fresh(lastmod_text, self.known.get(key), loc, mode=self.mode):
             self._decided.add(key)
             seen = PageItem(url=canonicalize(loc), kind=PageKind.SEEN, status=None)
             self._seen_items.append(seen)
@@ -259,14 +230,7 @@ class CancerwiseSpider(SitemapSpider):
         return True
 
     def _article_request(self, url: str, recheck: bool = False) -> Request:
-        headers: dict[str, str] = {}
-        known = self.known.get(article_key(url))
-        # Validators only belong to the URL they came from; a new h00 URL is a new page.
-        if self.mode == "incremental" and known is not None and _same_page(known.last_url, url):
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.last_modified:
-                headers["If-Modified-Since"] = known.last_modified
+        headers = conditional_headers(self.known.get(article_key(url)), url, mode=self.mode)
         return Request(
             url,
             callback=self.parse_article,
@@ -449,39 +413,10 @@ class CancerwiseSpider(SitemapSpider):
         for key, known in self.known.items():
             if key in self._listed or key in self._decided:
                 continue
-            if getattr(known, "status", "active") in ("removed", "gone"):
+            if known.status in ("removed", "gone"):
                 continue
             if section_of(known.last_url) not in self.sections:
                 continue
             if self._claim_article(key):
                 self.crawler.stats.inc_value("archive/discovery/rechecks")
                 yield self._article_request(known.last_url, recheck=True)
-
-
-def _not_modified_since(lastmod: datetime, known: Any, date_only: bool = False) -> bool:
-    """True when the sitemap's lastmod is not newer than what the archive last fetched.
-
-    Compared with the time of the last fetch and, when the server sent one, with that
-    response's Last-Modified: the first is the issue's rule, the second compares the
-    server's clock with itself (a replay site whose clock is in the past, a skewed
-    origin). Either saying "newer" means fetch: a needless fetch is a cheap 304, a
-    missed one is a lost version.
-    """
-    fetched = _aware(known.last_fetched_at)
-    if fetched is None or lastmod > fetched:
-        return False
-    if known.last_modified:
-        try:
-            served = email.utils.parsedate_to_datetime(known.last_modified)
-        except (TypeError, ValueError):
-            return True
-        if served.tzinfo is None:
-            served = served.replace(tzinfo=UTC)
-        if date_only:  # both to the day: lastmod stands for its day's end already
-            served = datetime.combine(served.date() + timedelta(days=1), time(), tzinfo=UTC)
-        return lastmod <= served
-    return True
-
-
-def _same_page(a: str | None, b: str) -> bool:
-    return bool(a) and canonicalize(a) == canonicalize(b)
