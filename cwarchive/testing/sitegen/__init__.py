@@ -1,9 +1,18 @@
 """Synthetic sites in the source's markup, with the records they must parse to.
 
-`facts` holds what a page says, `markup` renders it (the site's AEM template or a
-class-free redesign), `expected` computes its record from docs/record.md, `Site`
-is a whole site written in the replay layout, `generate` builds full-scale sites,
-`cases` the fixture pages and the bundled site. See docs/sitegen.md.
+Modules:
+
+- `facts`: what a page says (`ArticleFacts`, `Person`, `Facet`) and the URL rules
+- `tags`: the sidebar facets of 2026-08-19 and of the seed snapshot
+- `markup`: renders pages, one module per page kind (`markup.common`, `chrome`,
+  `article`, `listing`, `landing`, `other`; the site's AEM template or a class-free
+  redesign)
+- `expected`: the record a page must parse to, computed from docs/record.md
+- `site`: `Site`, a whole site written in the replay layout
+- `generate`: full-scale sites and their mutation
+- `cases`: the fixture pages and the bundled site
+
+See docs/sitegen.md.
 """
 
 from cwarchive.testing.sitegen.facts import ArticleFacts, Facet, Person

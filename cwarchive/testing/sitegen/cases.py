@@ -17,10 +17,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cwarchive.testing.sitegen import markup
 from cwarchive.testing.sitegen.expected import article_record
 from cwarchive.testing.sitegen.facts import SITE, UNNAMED, ArticleFacts, Facet, Person
 from cwarchive.testing.sitegen.generate import body_blocks
+from cwarchive.testing.sitegen.markup.article import article_page
+from cwarchive.testing.sitegen.markup.other import newsroom_page, not_found_page
 from cwarchive.testing.sitegen.site import Page, Site, current_facets
 from cwarchive.testing.sitegen.tags import SEED
 
@@ -410,7 +411,7 @@ NEWSROOM_PATH = "/newsroom/-md-anderson-research-highlights-for-january-12--2022
 
 
 def newsroom_html() -> str:
-    return markup.newsroom_page(
+    return newsroom_page(
         "-md-anderson-research-highlights-for-january-12--2022",
         "159536589",
         "MD Anderson Research Highlights for January 12, 2022",
@@ -446,7 +447,7 @@ def _article_case(
         name,
         about,
         facts.url,
-        lambda: markup.article_page(facts, shown, related).encode(),
+        lambda: article_page(facts, shown, related).encode(),
         lambda: article_record(facts, shown),
     )
 
@@ -476,7 +477,7 @@ def _error_case(name: str, about: str, url: str, html: Callable[[], bytes], reas
 
 
 def _truncated() -> bytes:
-    page = markup.article_page(insomnia(), current_facets(), [])
+    page = article_page(insomnia(), current_facets(), [])
     body_start = page.index("Why treatment disrupts sleep")
     return page[:body_start].encode()
 
@@ -552,7 +553,7 @@ def cases() -> list[Case]:
                     f"not a page of the archived sections: {SITE}{NEWSROOM_PATH}"),
         _error_case("not-found-page", "the site's 404 page, saved for an article URL",
                     f"{SITE}/cancerwise/a-removed-article.h00-159000000.html",
-                    lambda: markup.not_found_page().encode(), "page not found (404 page)"),
+                    lambda: not_found_page().encode(), "page not found (404 page)"),
         _error_case("truncated-download", "an article page cut off mid-body",
                     insomnia().url, _truncated, "truncated page (no </html>)"),
         _error_case("empty-file", "an empty download", zebrafish().url, lambda: b"",

@@ -103,6 +103,18 @@ def author_url(name: str) -> str:
     return AUTHOR_BASE + quote(name)
 
 
+def archive_url(section: str, year: int, month: int | None = None) -> str:
+    """A year archive (`/<section>/YYYY.html`) or a month archive (`.../YYYY/MM.html`)."""
+    if month is None:
+        return f"{SITE}/{section}/{year}.html"
+    return f"{SITE}/{section}/{year}/{month:02d}.html"
+
+
+def paged_url(base: str, page: int) -> str:
+    """Page `page` of a listing: the base URL for the first, `?page=N` after it."""
+    return base if page == 1 else f"{base}?page={page}"
+
+
 # A body block: (tag, text); tag is p, h2, h3, li (consecutive items make one list)
 # or blockquote. Text may hold inline links as `[text](https://...)`.
 Block = tuple[str, str]

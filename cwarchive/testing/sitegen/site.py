@@ -19,17 +19,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cwarchive.testing.layout import INDEX_FILE, LASTMOD_FILE, RULES_FILE, file_name
-from cwarchive.testing.sitegen import markup
-from cwarchive.testing.sitegen.expected import article_record, listing_record
+from cwarchive.testing.sitegen.expected import LinkLog, article_record, listing_record
 from cwarchive.testing.sitegen.facts import (
     SITE,
     TOPIC_TAGS,
     ArticleFacts,
     Facet,
     Person,
+    archive_url,
     author_url,
     facet_url,
+    paged_url,
 )
+from cwarchive.testing.sitegen.markup.article import article_page
+from cwarchive.testing.sitegen.markup.common import attr
+from cwarchive.testing.sitegen.markup.landing import landing_page
+from cwarchive.testing.sitegen.markup.listing import archive_page, paged_listing_page
 from cwarchive.testing.sitegen.tags import CURRENT
 
 DEFAULT_DISALLOW = ("/gifts/", "/lookups/", "/patient-education/")
@@ -316,7 +321,7 @@ class Site:
     def _article_page(
         self, article: ArticleFacts, facets: list[Facet], related: list[ArticleFacts]
     ) -> Page:
-        html = markup.article_page(article, facets, related)
+        html = article_page(article, facets, related)
         snapshot = replace(article, authors=list(article.authors), body=list(article.body))
         return Page(
             article.path,
@@ -353,14 +358,14 @@ class Site:
         for article in listed:
             by_month.setdefault(article.filed_month, []).append(article)
         for year in years:
-            html, log = markup.archive_page(section, year, None, [], months, years)
-            url = markup.archive_url(section, year)
+            html, log = archive_page(section, year, None, [], months, years)
+            url = archive_url(section, year)
             yield Page(_path(url), html.encode(), stamp, _listing(url, log, []))
         for year, month in months:
-            html, log = markup.archive_page(
+            html, log = archive_page(
                 section, year, month, by_month.get((year, month), []), months, years
             )
-            url = markup.archive_url(section, year, month)
+            url = archive_url(section, year, month)
             yield Page(_path(url), html.encode(), stamp, _listing(url, log, []))
 
     def _landing(self, listed: list[ArticleFacts], stamp: dt.datetime) -> Page:
@@ -371,7 +376,7 @@ class Site:
         by_topic: dict[str, list[ArticleFacts]] = {}
         for article in listed:
             by_topic.setdefault(article.topic, []).append(article)
-        html, log = markup.landing_page("cancerwise", listed[:6], top, by_topic)
+        html, log = landing_page("cancerwise", listed[:6], top, by_topic)
         url = f"{SITE}/cancerwise.html"
         return Page("/cancerwise.html", html.encode(), stamp, _listing(url, log, []))
 
@@ -387,9 +392,9 @@ class Site:
         pages = max(1, -(-len(members) // size))
         for page in range(1, pages + 1):
             chunk = members[(page - 1) * size : page * size]
-            url = markup.paged_url(base, page)
+            url = paged_url(base, page)
             shown = self.page_facets.get(_path(url), facets)
-            html, log = markup.paged_listing_page(base, title, chunk, page, pages, shown)
+            html, log = paged_listing_page(base, title, chunk, page, pages, shown)
             yield Page(_path(url), html.encode(), stamp, _listing(url, log, shown))
 
     def robots_txt(self) -> str:
@@ -414,9 +419,9 @@ class Site:
                     entries[name].append((SITE + path, article.lastmod))
             months = self.months(section)
             for year in sorted({y for y, _ in months}):
-                entries[name].append((markup.archive_url(section, year), stamp))
+                entries[name].append((archive_url(section, year), stamp))
             for year, month in months:
-                entries[name].append((markup.archive_url(section, year, month), stamp))
+                entries[name].append((archive_url(section, year, month), stamp))
         for name, rows in entries.items():
             yield Page("/" + name, sitemap_xml(rows).encode(), stamp)
 
@@ -492,7 +497,7 @@ def _at_url(page: Page, url: str) -> Callable[[], dict[str, Any] | None]:
     return record
 
 
-def _listing(url: str, log: markup.LinkLog, facets: list[Facet]) -> Callable[[], dict[str, Any]]:
+def _listing(url: str, log: LinkLog, facets: list[Facet]) -> Callable[[], dict[str, Any]]:
     return lambda: listing_record(url, log, facets)
 
 
@@ -529,7 +534,7 @@ def _place(root: Path, relative: str, lastmods: dict[str, int]) -> str:
 
 def sitemap_xml(rows: Iterable[tuple[str, dt.datetime]]) -> str:
     entries = "\n".join(
-        f"  <url>\n    <loc>{markup.attr(url)}</loc>\n"
+        f"  <url>\n    <loc>{attr(url)}</loc>\n"
         f"    <lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod>\n  </url>"
         for url, lastmod in rows
     )

@@ -1,5 +1,8 @@
 """The site's page chrome (header, mega-menu, pre-footer, footer) in its AEM markup.
 
+`page_shell` puts a page's main part in it; `plain_page_shell` in the class-free
+redesign's plain header and footer.
+
 Our own markup following the structure and class names of the recreation in
 `../shared/reference/pages/`; it carries no article or archive links, so a listing
 page's links are exactly those the listing renderer logs. It is most of a page's
@@ -12,9 +15,9 @@ weight (the real pages are 75-115 KB, mostly chrome), which matters for benchmar
 from __future__ import annotations
 
 from functools import cache
-from html import escape
 
 from cwarchive.testing.sitegen.facts import SITE
+from cwarchive.testing.sitegen.markup.common import attr, text
 from cwarchive.testing.sitegen.tags import CURRENT, DISEASES
 
 _TREATMENTS = (
@@ -75,12 +78,12 @@ def _flyout(heading: str, links: list[tuple[str, str]], mobile: bool) -> str:
     prefix = "mda-nav-mobile" if mobile else "mda-nav"
     items = "\n".join(
         f'              <li class="{prefix}-flyout-item"><a class="{prefix}-flyout-link" '
-        f'href="{SITE}/{path}.html">{escape(label, quote=False)}</a></li>'
+        f'href="{SITE}/{path}.html">{text(label)}</a></li>'
         for label, path in links
     )
     return (
         f'          <div class="{prefix}-flyout" hidden>\n'
-        f'            <p class="{prefix}-flyout-heading">{escape(heading, quote=False)}</p>\n'
+        f'            <p class="{prefix}-flyout-heading">{text(heading)}</p>\n'
         f'            <ul class="{prefix}-flyout-list">\n{items}\n            </ul>\n'
         f"          </div>"
     )
@@ -93,7 +96,7 @@ def _menu() -> list[tuple[str, str, list[tuple[str, str]]]]:
         if group == DISEASES
     ]
     return [
-        ("Patients &amp; Family", "patients-family", list(_PATIENTS)),
+        ("Patients & Family", "patients-family", list(_PATIENTS)),
         ("Cancer Types", "cancer-types", cancer_types),
         (
             "Treatment Options",
@@ -103,7 +106,7 @@ def _menu() -> list[tuple[str, str, list[tuple[str, str]]]]:
         ("For Physicians", "for-physicians", [(t, "for-physicians/" + _path(t)) for t in _ABOUT]),
         ("Research", "research", [(t, "research/" + _path(t)) for t in _RESEARCH]),
         (
-            "Education &amp; Training",
+            "Education & Training",
             "education-training",
             [(t, "education-training/" + _path(t)) for t in _EDUCATION],
         ),
@@ -118,10 +121,10 @@ def _nav(mobile: bool) -> str:
         parts.append(
             f'        <li class="dropdown">\n'
             f'          <div class="{prefix}-button-wrapper dropdown-trigger">\n'
-            f'            <a id="{prefix}-link-{index}" href="{SITE}/{path}.html">{label}</a>\n'
+            f'            <a id="{prefix}-link-{index}" href="{SITE}/{path}.html">{text(label)}</a>\n'
             f'            <button class="dropdown-trigger-button" type="button"></button>\n'
             f"          </div>\n"
-            f"{_flyout(label.replace('&amp;', '&'), links, mobile)}\n"
+            f"{_flyout(label, links, mobile)}\n"
             f"        </li>"
         )
     items = "\n".join(parts)
@@ -181,11 +184,11 @@ def footer() -> str:
     """The #EndCancer band and the footer."""
     columns = "\n".join(
         f'      <div class="footer-column">\n'
-        f'        <h4 class="footer-heading">{escape(title, quote=False)}</h4>\n'
+        f'        <h4 class="footer-heading">{text(title)}</h4>\n'
         f'        <ul class="footer-links">\n'
         + "\n".join(
             f'          <li><a href="{SITE}/{_path(title)}/{_path(link)}.html">'
-            f"{escape(link, quote=False)}</a></li>"
+            f"{text(link)}</a></li>"
             for link in links
         )
         + "\n        </ul>\n      </div>"
@@ -196,16 +199,16 @@ def footer() -> str:
           <div class="module m-bleed">
             <div class="promo promo-no-icon promo-background-red">
               <div class="promo-icon-header-wrapper">
-                <div class="promo-header"><h3 class="title minion-heading heading-center">{title}</h3></div>
+                <div class="promo-header"><h3 class="title minion-heading heading-center">{text(title)}</h3></div>
               </div>
               <div class="promo-text">
-                <div class="body promo-text-normal">{text}</div>
-                <div class="cta-wrapper"><a class="cta" href="{SITE}/{path}.html">{cta}</a></div>
+                <div class="body promo-text-normal">{text(blurb)}</div>
+                <div class="cta-wrapper"><a class="cta" href="{SITE}/{path}.html">{text(cta)}</a></div>
               </div>
             </div>
           </div>
         </div>"""
-        for title, text, cta, path in (
+        for title, blurb, cta, path in (
             ("Give Now", "Every gift funds research and care for our patients.", "Donate",
              "gifts/donate"),
             ("Donate Blood", "Patients need blood donations every day.", "Find a drive",
@@ -251,7 +254,8 @@ def footer() -> str:
 def plain_header() -> str:
     """The class-free redesign's header and navigation."""
     links = "\n".join(
-        f'      <li><a href="{SITE}/{path}.html">{label}</a></li>' for label, path, _ in _menu()
+        f'      <li><a href="{SITE}/{path}.html">{text(label)}</a></li>'
+        for label, path, _ in _menu()
     )
     return f"""<header>
   <a href="{SITE}/">The University of Texas MD Anderson Cancer Center</a>
@@ -266,7 +270,7 @@ def plain_header() -> str:
 @cache
 def plain_footer() -> str:
     links = "\n".join(
-        f'    <li><a href="{SITE}/{_path(title)}.html">{escape(title, quote=False)}</a></li>'
+        f'    <li><a href="{SITE}/{_path(title)}.html">{text(title)}</a></li>'
         for title, _ in _FOOTER_COLUMNS
     )
     return f"""<footer>
@@ -275,3 +279,19 @@ def plain_footer() -> str:
   </ul>
   <p>&copy; 2026 The University of Texas MD Anderson Cancer Center</p>
 </footer>"""
+
+
+def page_shell(head: str, body_class: str, main: str) -> str:
+    """A page of the site: its chrome (header, menus, footer) around `main`."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n{head}\n<body class="{attr(body_class)}">\n'
+        f"{header()}\n{main}\n{footer()}\n</body>\n</html>\n"
+    )
+
+
+def plain_page_shell(head: str, main: str) -> str:
+    """A page of the class-free redesign: its plain header and footer around `main`."""
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n{head}\n<body>\n{plain_header()}\n'
+        f"{main}\n{plain_footer()}\n</body>\n</html>\n"
+    )

@@ -1,0 +1,23 @@
+"""Pages in the site's markup (the AEM template) and in a class-free redesign.
+
+The site markup follows the structure and class names of the recreation in
+`../shared/reference/pages/` (our own markup and text, real facts); the redesign
+carries the same content with semantic tags only, no class or id attribute, as a
+migration off AEM might. Every link is an absolute https://www.mdanderson.org URL,
+as on the real site; the crawler rewrites them onto the replay root.
+
+One module per page kind; callers import the page functions from them:
+
+- `common`: escaping (`text`, `attr`, `rich`), the `<head>`, the facet sidebars
+- `chrome`: header, mega-menus, #EndCancer band, footer, and the page shells
+- `article`: the article page, site template and redesign (`article_page`)
+- `listing`: directory, facet and author pages, archives (cards, pagination)
+- `landing`: the landing page
+- `other`: the 404 page and a newsroom page (pages the parser must refuse)
+
+Templates are f-strings with `html.escape` (`common.text`, `common.attr`), not
+Jinja2: the output must stay byte-identical to the committed fixtures and sites
+(the tests compare them), and the pages are whitespace-exact copies of the site's
+markup, which Jinja2's block and whitespace handling would make harder to keep
+exact; it would also add a dependency for test tooling only.
+"""
