@@ -18,7 +18,8 @@ from cwarchive.cli import main
 from cwarchive.testing.layout import file_for, layout
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import ArticleFacts, Person, Site
-from cwarchive.testing.sitegen.cases import cases, insomnia, small_site
+from cwarchive.testing.sitegen.articles import insomnia
+from cwarchive.testing.sitegen.cases import cases, small_site
 from cwarchive.testing.sitegen.generate import generate_site, mutate, site_from_inventory
 from tests.reference import REFERENCE
 

@@ -10,6 +10,7 @@ Modules:
 - `expected`: the record a page must parse to, computed from docs/record.md
 - `site`: `Site`, a whole site written in the replay layout
 - `generate`: full-scale sites and their mutation
+- `articles`: the real articles (as facts) the fixtures and the bundled site show
 - `cases`: the fixture pages and the bundled site
 
 See docs/sitegen.md.
