@@ -1,0 +1,179 @@
+"""The batched unit of work: rows built in memory, written in one transaction per batch.
+
+Saves add rows to the current `Batch`; rows refer to rows not yet written through
+`Ref`s, whose ids are filled in as `UnitOfWork.flush` inserts them in dependency
+order with executemany statements (ids come back through `RETURNING`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
+
+from storage import db
+from storage.models import (
+    Article,
+    ArticleTag,
+    ListingPage,
+    Observation,
+    ParseError,
+    RawPage,
+    Run,
+    Sidebar,
+    SidebarCount,
+    Tag,
+    Version,
+    VersionReviewer,
+)
+
+
+class Ref:
+    """A row id that exists once the row is flushed; rows refer to each other by it."""
+
+    __slots__ = ("id",)
+
+    def __init__(self, id: int | None = None) -> None:
+        self.id = id
+
+
+@dataclass
+class ArticleState:
+    """An article's row as the writer knows it: what a save decides from and updates."""
+
+    ref: Ref
+    status: str
+    removed_run_id: int | None
+    version: Ref | None
+    content_hash: str | None
+    max_number: int
+    last_url: str
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass
+class Batch:
+    """Rows of the current batch, in the order they must be written."""
+
+    raw_pages: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    tags: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    tag_id_adoptions: list[tuple[Ref, str]] = field(default_factory=list)
+    sidebars: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    sidebar_counts: list[dict[str, Any]] = field(default_factory=list)
+    articles: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    versions: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    reviewers: list[dict[str, Any]] = field(default_factory=list)
+    # Articles whose row changes (new version, URL, validators, status); an unchanged
+    # page fetched again only adds an observation.
+    touched: dict[str, ArticleState] = field(default_factory=dict)
+    observations: list[dict[str, Any]] = field(default_factory=list)
+    listing_pages: list[dict[str, Any]] = field(default_factory=list)
+    article_tags: list[dict[str, Any]] = field(default_factory=list)
+    parse_errors: list[dict[str, Any]] = field(default_factory=list)
+    counters: Counter[str] = field(default_factory=Counter)
+    saves: int = 0
+
+
+def write_connection(engine: Engine) -> Connection:
+    """A connection whose transactions take the write lock at BEGIN (see `db.WRITE`)."""
+    return engine.connect().execution_options(**{db.WRITE: True})
+
+
+class UnitOfWork:
+    """The pending `Batch` of an archive and how it reaches the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.batch = Batch()
+
+    def flush(self, run_id: int | None) -> None:
+        """Write the pending batch in one transaction; its counters go to `run_id`.
+
+        On an error the batch is lost as a whole: the caller must forget the ids and
+        hashes it assumed.
+        """
+        batch = self.batch
+        if not (batch.saves or batch.tags or batch.touched):
+            return
+        self.batch = Batch()
+        with write_connection(self.engine) as conn, conn.begin():
+            _write_batch(conn, batch, run_id)
+
+
+def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
+    _insert_returning(conn, RawPage.__table__, p.raw_pages)
+    _insert_returning(conn, Tag.__table__, p.tags)
+    if p.tag_id_adoptions:
+        conn.execute(
+            update(Tag).where(Tag.id == bindparam("pk")).values(tag_id=bindparam("new_id")),
+            [{"pk": ref.id, "new_id": tag_id} for ref, tag_id in p.tag_id_adoptions],
+        )
+    _insert_returning(conn, Sidebar.__table__, p.sidebars)
+    _insert_many(conn, SidebarCount.__table__, p.sidebar_counts)
+    _insert_returning(conn, Article.__table__, p.articles)
+    _insert_returning(conn, Version.__table__, p.versions)
+    _insert_many(conn, VersionReviewer.__table__, p.reviewers)
+    if p.touched:
+        articles = Article.__table__
+        conn.execute(
+            update(articles)
+            .where(articles.c.id == bindparam("pk"))
+            .values(
+                status=bindparam("status"),
+                removed_run_id=bindparam("removed"),
+                current_version_id=bindparam("version"),
+                last_url=bindparam("url"),
+                etag=bindparam("etag_"),
+                last_modified=bindparam("modified"),
+            ),
+            [
+                {
+                    "pk": s.ref.id,
+                    "status": s.status,
+                    "removed": s.removed_run_id,
+                    "version": s.version.id if s.version else None,
+                    "url": s.last_url,
+                    "etag_": s.etag,
+                    "modified": s.last_modified,
+                }
+                for s in p.touched.values()
+            ],
+        )
+    _insert_many(conn, Observation.__table__, p.observations)
+    _insert_many(conn, ListingPage.__table__, p.listing_pages)
+    _insert_many(conn, ArticleTag.__table__, p.article_tags)
+    _insert_many(conn, ParseError.__table__, p.parse_errors)
+    if p.counters and run_id is not None:
+        runs = Run.__table__
+        conn.execute(
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values({name: runs.c[name] + n for name, n in p.counters.items()})
+        )
+
+
+def _resolve(row: dict[str, Any]) -> dict[str, Any]:
+    """The row with every `Ref` replaced by the id it now holds."""
+    return {k: (v.id if isinstance(v, Ref) else v) for k, v in row.items()}
+
+
+def _insert_many(conn: Connection, table: Table | Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), [_resolve(row) for row in rows])
+
+
+def _insert_returning(
+    conn: Connection, table: Table | Any, rows: list[tuple[Ref, dict[str, Any]]]
+) -> None:
+    """executemany INSERT whose generated ids land in the rows' refs, in order."""
+    if not rows:
+        return
+    result = conn.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True),
+        [_resolve(row) for _, row in rows],
+    )
+    for (ref, _), new_id in zip(rows, result.scalars(), strict=True):
+        ref.id = new_id
