@@ -8,7 +8,8 @@ Modules:
   `article`, `listing`, `landing`, `other`; the site's AEM template or a class-free
   redesign)
 - `expected`: the record a page must parse to, computed from docs/record.md
-- `site`: `Site`, a whole site written in the replay layout
+- `site`: `Site`, a whole site: the model, its mutations, its pages
+- `writer`: writes a site's pages in the replay layout (`Site.write`)
 - `generate`: full-scale sites and their mutation
 - `articles`: the real articles (as facts) the fixtures and the bundled site show
 - `cases`: the fixture pages and the bundled site
@@ -17,6 +18,7 @@ See docs/sitegen.md.
 """
 
 from cwarchive.testing.sitegen.facts import ArticleFacts, Facet, Person
-from cwarchive.testing.sitegen.site import Page, Site, WriteReport
+from cwarchive.testing.sitegen.site import Page, Site
+from cwarchive.testing.sitegen.writer import WriteReport
 
 __all__ = ["ArticleFacts", "Facet", "Page", "Person", "Site", "WriteReport"]

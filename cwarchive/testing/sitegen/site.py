@@ -1,24 +1,22 @@
 """A whole synthetic site: articles, facets, listings; written in the replay layout.
 
 `Site` is the model tests mutate between crawls (re-review and move an article,
-remove one, add one, change tag counts) and write again; `write` renders every page,
-sets each file's mtime to the page's lastmod and writes `_rules.json`
-(docs/replay.md, docs/sitegen.md).
+remove one, add one, change tag counts) and write again; `pages` renders every page
+(articles, listings, robots.txt, sitemaps) with its lastmod and expected record, and
+`write` hands them to `writer`, which writes them in the replay layout with
+`_rules.json` (docs/replay.md, docs/sitegen.md).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cwarchive.testing.layout import INDEX_FILE, LASTMOD_FILE, RULES_FILE, file_name
 from cwarchive.testing.sitegen.expected import LinkLog, article_record, listing_record
 from cwarchive.testing.sitegen.facts import (
     SITE,
@@ -36,6 +34,7 @@ from cwarchive.testing.sitegen.markup.common import attr
 from cwarchive.testing.sitegen.markup.landing import landing_page
 from cwarchive.testing.sitegen.markup.listing import archive_page, paged_listing_page
 from cwarchive.testing.sitegen.tags import CURRENT
+from cwarchive.testing.sitegen.writer import WriteReport, write_pages
 
 DEFAULT_DISALLOW = ("/gifts/", "/lookups/", "/patient-education/")
 SITEMAPS = (
@@ -92,14 +91,6 @@ class Page:
     @property
     def url(self) -> str:
         return SITE + self.path
-
-
-@dataclass
-class WriteReport:
-    files: int = 0
-    bytes: int = 0
-    written: int = 0
-    removed: int = 0
 
 
 @dataclass
@@ -446,45 +437,10 @@ class Site:
     def write(self, out_dir: str | os.PathLike[str]) -> WriteReport:
         """Render the site into `out_dir` in the replay layout (docs/replay.md).
 
-        Unchanged files are not rewritten; every file's mtime is its page's lastmod,
-        also listed in `_lastmod.json` (git keeps no mtimes; the replay server reads
-        it), so regenerating an unchanged site changes no Last-Modified or ETag. Files of
-        pages no longer in the model are deleted. A non-empty `out_dir` must be a
-        site written before (it holds `_rules.json`), so a wrong path is never wiped.
+        Only changed files are rewritten; mtimes are the pages' lastmods; files of
+        pages no longer in the model are deleted (`writer.write_pages`).
         """
-        root = Path(out_dir)
-        if root.exists() and any(root.iterdir()) and not (root / RULES_FILE).exists():
-            raise FileExistsError(
-                f"{root} is not empty and holds no {RULES_FILE}: not a generated site"
-            )
-        root.mkdir(parents=True, exist_ok=True)
-        report = WriteReport()
-        lastmods: dict[str, int] = {}  # file (relative) -> lastmod, of this write
-        # One page at a time: a full-scale site is half a gigabyte of HTML.
-        for page in self.pages():
-            relative = _place(root, file_name(page.path), lastmods)
-            file = root / relative
-            report.files += 1
-            report.bytes += len(page.body)
-            if _write_if_changed(file, page.body):
-                report.written += 1
-            stamp = int(page.lastmod.timestamp())
-            os.utime(file, (stamp, stamp))
-            lastmods[relative] = stamp
-        wanted = {root / relative for relative in lastmods}
-        stamp = int(self._now().timestamp())
-        for name, data in ((RULES_FILE, self.rules()), (LASTMOD_FILE, lastmods)):
-            file = root / name
-            wanted.add(file)
-            _write_if_changed(file, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
-            os.utime(file, (stamp, stamp))
-        for file in sorted(root.rglob("*"), reverse=True):
-            if file.is_file() and file not in wanted:
-                file.unlink()
-                report.removed += 1
-            elif file.is_dir() and not any(file.iterdir()):
-                file.rmdir()
-        return report
+        return write_pages(out_dir, self.pages(), self.rules(), self._now())
 
 
 def _at_url(page: Page, url: str) -> Callable[[], dict[str, Any] | None]:
@@ -506,32 +462,6 @@ def _path(url: str) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _place(root: Path, relative: str, lastmods: dict[str, int]) -> str:
-    """Where a page goes when pages are written one by one (the `layout.layout` rule).
-
-    A page first written as a file turns out to be a directory page when a page under
-    it comes: it moves to `<path>/index.html`. A stale file in the way is removed.
-    """
-    parts = relative.split("/")
-    for end in range(1, len(parts)):
-        ancestor = "/".join(parts[:end])
-        path = root / ancestor
-        if not path.is_file():
-            continue
-        body = path.read_bytes()
-        path.unlink()
-        if ancestor in lastmods:
-            moved = f"{ancestor}/{INDEX_FILE}"
-            (root / moved).parent.mkdir(parents=True, exist_ok=True)
-            (root / moved).write_bytes(body)
-            stamp = lastmods.pop(ancestor)
-            os.utime(root / moved, (stamp, stamp))
-            lastmods[moved] = stamp
-    if (root / relative).is_dir():
-        return f"{relative}/{INDEX_FILE}"
-    return relative
-
-
 def sitemap_xml(rows: Iterable[tuple[str, dt.datetime]]) -> str:
     entries = "\n".join(
         f"  <url>\n    <loc>{attr(url)}</loc>\n"
@@ -543,13 +473,3 @@ def sitemap_xml(rows: Iterable[tuple[str, dt.datetime]]) -> str:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{entries}\n</urlset>\n"
     )
-
-
-def _write_if_changed(file: Path, body: bytes) -> bool:
-    try:
-        if file.stat().st_size == len(body) and file.read_bytes() == body:
-            return False
-    except FileNotFoundError:
-        file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_bytes(body)
-    return True
