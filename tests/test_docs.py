@@ -26,10 +26,18 @@ def test_cli_reference_is_current(reference: str) -> None:
     )
 
 
-def test_every_command_has_an_example(reference: str) -> None:
-    text = reference
-    for section in text.split("\n## ")[1:]:
+def test_every_command_has_help_with_an_example(reference: str) -> None:
+    """The one check of every command's help: text, an example, the example runs it."""
+    leaves = 0
+    for section in reference.split("\n## ")[1:]:
         title = section.splitlines()[0]
-        body = section.lower()
-        if title.count(" ") >= 1 and "commands:" not in body:  # a leaf command
-            assert "example" in body, f"{title}: no example in --help"
+        usage = section.split("```", 2)[1]
+        description = usage.split("\n\n", 2)[1] if usage.count("\n\n") >= 2 else ""
+        assert description.strip(), f"{title}: no help text"
+        if title.count(" ") >= 1 and "Commands:" not in section:  # a leaf command
+            leaves += 1
+            assert "Example" in section, f"{title}: no example in --help"
+            assert f"{title} " in section.split("Example", 1)[1], (
+                f"{title}: the example does not run `{title}`"
+            )
+    assert leaves >= 15, f"only {leaves} commands found in the reference"

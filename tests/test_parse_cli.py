@@ -97,15 +97,3 @@ def test_missing_file_and_misused_url(tmp_path: Path) -> None:
     result = run("a.html", "b.html", "--url", "https://www.mdanderson.org/cancerwise/x.h00-1.html")
     assert result.returncode == 2
     assert result.stderr.startswith("error: --url applies to one FILE")
-
-
-def test_every_command_has_help() -> None:
-    from click.testing import CliRunner
-
-    from cwarchive.cli import main
-
-    runner = CliRunner()
-    for name, command in main.commands.items():
-        result = runner.invoke(main, [name, "--help"])
-        assert result.exit_code == 0, name
-        assert command.help, f"{name} has no help text"

@@ -9,10 +9,9 @@ error rate over `--max-error-rate`, 2 usage error, 3 interrupted).
 from __future__ import annotations
 
 import ipaddress
-import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -20,11 +19,16 @@ import click
 from crawler.urls import SITE
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
+from cwarchive.output import emit
 from storage.db import normalize_url
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 EXIT_COMPLETED = 0
 EXIT_ERRORS = 1
 EXIT_INTERRUPTED = 3
+
 
 def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
     """`NAME=VALUE` pairs of `-s` (as `scrapy crawl -s` takes them)."""
@@ -122,11 +126,10 @@ def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
     crawler = process.create_crawler(CancerwiseSpider)
     progress = None
     if live:
-        from rich.console import Console
-
+        from cwarchive.output import console
         from cwarchive.progress import LiveProgress
 
-        progress = LiveProgress(crawler, Console(stderr=True))
+        progress = LiveProgress(crawler, console(stderr=True))
     failures: list[Any] = []
     done = process.crawl(crawler)
     done.addErrback(failures.append)  # Scrapy would only log it as "Unhandled error"
@@ -186,17 +189,14 @@ def check_archive(db_url: str) -> None:
 
 
 def report(numbers: dict[str, Any], as_json: bool, db_url: str | None, title: str) -> None:
-    if as_json:
-        click.echo(json.dumps({**numbers, "db": db_url}, default=str))
-        return
-    from rich.console import Console
-
     from cwarchive.progress import summary_table
 
-    console = Console()
-    console.print(summary_table(numbers, title=title))
-    if db_url:
-        console.print(f"archive: {db_url}")
+    def readable(console: Console) -> None:
+        console.print(summary_table(numbers, title=title))
+        if db_url:
+            console.print(f"archive: {db_url}")
+
+    emit({**numbers, "db": db_url} if as_json else numbers, as_json, readable)
 
 
 def crawl_and_report(

@@ -6,11 +6,16 @@ import datetime as dt
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from cwarchive.errors import CliError
 from cwarchive.options import json_option
+from cwarchive.output import emit
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(group: click.Group) -> None:
@@ -175,17 +180,21 @@ def generate(
             "added": len(report.added),
             "tags_changed": len(report.tag_deltas),
         }
-    if as_json:
-        click.echo(json.dumps(summary))
-        return
-    click.echo(
-        f"{out}: {summary['articles']} articles, {written.files} files,"
-        f" {written.bytes / 1e6:.1f} MB ({written.written} written, {written.removed} removed)"
-        f" in {seconds:.1f} s"
-    )
-    if report is not None:
-        mutated = summary["mutated"]
-        click.echo("mutated: " + ", ".join(f"{k} {v}" for k, v in mutated.items()))
+
+    def readable(console: Console) -> None:
+        console.print(
+            f"{out}: {summary['articles']} articles, {written.files} files,"
+            f" {written.bytes / 1e6:.1f} MB ({written.written} written,"
+            f" {written.removed} removed) in {seconds:.1f} s",
+            highlight=False,
+        )
+        if report is not None:
+            mutated = summary["mutated"]
+            console.print(
+                "mutated: " + ", ".join(f"{k} {v}" for k, v in mutated.items()), highlight=False
+            )
+
+    emit(summary, as_json, readable)
 
 
 @fixtures_group.command("pages")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import click
 from crawler.parsers import PageError, parse_page
 from cwarchive.errors import CliError
 from cwarchive.options import json_option
+from cwarchive.output import emit_lines
 
 
 def register(group: click.Group) -> None:
@@ -39,22 +40,25 @@ def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
         raise CliError(
             "--url applies to one FILE; the pages' own canonical links are used otherwise"
         )
-    failed = False
-    for index, name in enumerate(files):
-        try:
-            record = parse_page(_read(name), url)
-        except (PageError, OSError) as error:
-            failed = True
-            reason = error.reason if isinstance(error, PageError) else _os_reason(error)
-            click.echo(f"error: {name}: {reason}", err=True)
-            continue
-        if as_json:
-            click.echo(json.dumps(record, ensure_ascii=False))
-        else:
+    failures: list[str] = []
+
+    def records() -> Iterator[tuple[str, dict[str, Any]]]:
+        for name in files:
+            try:
+                yield name, parse_page(_read(name), url)
+            except (PageError, OSError) as error:
+                failures.append(name)
+                reason = error.reason if isinstance(error, PageError) else _os_reason(error)
+                click.echo(f"error: {name}: {reason}", err=True)
+
+    if as_json:
+        emit_lines(record for _, record in records())
+    else:
+        for index, (name, record) in enumerate(records()):
             if index:
                 click.echo()
             click.echo(summary(record, name))
-    if failed:
+    if failures:
         sys.exit(2)
 
 
