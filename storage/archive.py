@@ -20,11 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from crawler.record import ARTICLE_FIELDS
 from crawler.urls import article_key as key_of_url
 from storage import db, tagcounts
 from storage.identity import IdentityMap
-from storage.models import Article, Observation, Run, Version
+from storage.models import RUN_COUNTERS, VERSION_FIELDS, Article, Observation, Run, Version
 from storage.reparse import Reparsing
 from storage.unit_of_work import ArticleState, Batch, Ref, UnitOfWork, write_connection
 
@@ -32,22 +31,6 @@ logger = logging.getLogger(__name__)
 
 RUN_MODES = ("full", "incremental", "reparse", "ingest")
 FINISH_STATUSES = ("completed", "interrupted", "failed")
-
-# The record fields stored on a version row, besides the bookkeeping columns: all but
-# the page type, the fetch URL and the key (on observations and articles) and the
-# site-wide tag counts (in their own tables).
-VERSION_FIELDS = tuple(
-    name for name in ARTICLE_FIELDS if name not in ("page_type", "url", "article_key", "tag_counts")
-)
-RUN_COUNTERS = (
-    "articles_new",
-    "articles_changed",
-    "articles_unchanged",
-    "articles_seen",
-    "articles_returned",
-    "listings",
-    "errors",
-)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from crawler.record import ARTICLE_FIELDS
+
 # Stable constraint names, so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,6 +91,19 @@ class Run(Base):
     articles_returned: Mapped[int] = mapped_column(Integer, default=0)
     listings: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The run's counters its saves add to (pages_fetched and articles_removed are set
+# when the run finishes).
+RUN_COUNTERS = (
+    "articles_new",
+    "articles_changed",
+    "articles_unchanged",
+    "articles_seen",
+    "articles_returned",
+    "listings",
+    "errors",
+)
 
 
 class RawPage(Base):
@@ -158,6 +173,14 @@ class Version(Base):
     headings: Mapped[list[str]] = mapped_column(JsonType)
     body_text: Mapped[str] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer)
+
+
+# The record fields stored on a version row, besides the bookkeeping columns: all but
+# the page type, the fetch URL and the key (on observations and articles) and the
+# site-wide tag counts (in their own tables).
+VERSION_FIELDS = tuple(
+    name for name in ARTICLE_FIELDS if name not in ("page_type", "url", "article_key", "tag_counts")
+)
 
 
 class VersionReviewer(Base):

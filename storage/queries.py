@@ -10,8 +10,16 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from storage.archive import VERSION_FIELDS
-from storage.models import Article, Observation, Run, RunTagCount, Tag, TagLabel, Version
+from storage.models import (
+    VERSION_FIELDS,
+    Article,
+    Observation,
+    Run,
+    RunTagCount,
+    Tag,
+    TagLabel,
+    Version,
+)
 
 # Fields `diff` compares: every record field stored on a version.
 DIFF_FIELDS = tuple(name for name in VERSION_FIELDS if name != "content_hash")
