@@ -17,7 +17,10 @@ One module per page kind; callers import the page functions from them:
 
 Templates are f-strings with `html.escape` (`common.text`, `common.attr`), not
 Jinja2: the output must stay byte-identical to the committed fixtures and sites
-(the tests compare them), and the pages are whitespace-exact copies of the site's
-markup, which Jinja2's block and whitespace handling would make harder to keep
-exact; it would also add a dependency for test tooling only.
+(the tests compare them) and copies the site's markup whitespace for whitespace,
+which Jinja2's block and whitespace handling would make harder to keep exact; the
+listing renderers write each link to a `LinkLog` as they emit it, which a template
+would have to call back into; and it would add a dependency for test tooling only.
+Every value from facts goes through `text`, `attr` or `rich`; the only other
+escaping is JSON-LD's `</` (see `common.page_head`).
 """
