@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.parsers import PageError, parse_page
-from tests.reference import INSOMNIA_PAGE, REFERENCE
+from tests.reference import INSOMNIA_PAGE, reference_file
 
 ARTICLE_URL = "https://www.mdanderson.org/cancerwise/some-article.h00-159856134.html"
 LISTING_URL = (
@@ -60,18 +61,27 @@ def test_arbitrary_markup(html: str, url: str) -> None:
     _parse_or_page_error(html, url)
 
 
+# Read at import so hypothesis can size its strategies; an absent page skips the test.
 _REAL = INSOMNIA_PAGE.read_bytes() if INSOMNIA_PAGE.exists() else b""
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@pytest.fixture
+def real_page() -> bytes:
+    reference_file(INSOMNIA_PAGE)  # skips, printing why, where the reference is absent
+    return _REAL
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     st.integers(0, max(len(_REAL) - 1, 0)),
     st.integers(0, max(len(_REAL) - 1, 0)),
     st.binary(max_size=50),
 )
-def test_mangled_real_page(start: int, end: int, junk: bytes) -> None:
+def test_mangled_real_page(real_page: bytes, start: int, end: int, junk: bytes) -> None:
     """Cut, spliced or corrupted copies of a real page: a record or a clean error."""
-    if not _REAL:
-        print(f"reference page absent under {REFERENCE}; mangling an empty page")
     start, end = sorted((start, end))
-    _parse_or_page_error(_REAL[:start] + junk + _REAL[end:], ARTICLE_URL)
+    _parse_or_page_error(real_page[:start] + junk + real_page[end:], ARTICLE_URL)

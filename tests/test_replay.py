@@ -5,6 +5,10 @@ from __future__ import annotations
 import email.utils
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -197,3 +201,79 @@ def test_cli_rejects_a_missing_directory(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["replay-server", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "no such directory" in result.output
+
+
+def _replay_children(site: Path) -> list[int]:
+    """Pids of replay-server processes serving `site` (from /proc)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"replay-server" in argv and str(site).encode() in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        state = Path(f"/proc/{pid}/stat")
+        if state.exists() and state.read_text().split(") ", 1)[-1].startswith("Z"):
+            return True  # a zombie: exited, waiting for its parent to reap it
+        time.sleep(0.05)
+    return False
+
+
+def test_spawned_server_is_one_process_and_ends_with_the_block(site: Path, tmp_path: Path) -> None:
+    with spawn(site, tmp_path / "log.tsv") as process:
+        assert _replay_children(site) == [process.pid]
+    assert process.pid is not None and _gone(process.pid, within=5)
+    assert _replay_children(site) == []
+
+
+def test_sigterm_stops_the_server_cleanly(site: Path, tmp_path: Path) -> None:
+    process = spawn(site, tmp_path / "log.tsv")
+    try:
+        assert fetch(process.url + "/cancerwise.html")[0] == 200
+        started = time.monotonic()
+        os.kill(process.pid, signal.SIGTERM)
+        assert process._process is not None
+        assert process._process.wait(5) == 0
+        assert time.monotonic() - started < 2
+    finally:
+        process.stop()
+    assert process.requests == [("GET", "/cancerwise.html", 200)]
+
+
+def test_the_server_ends_when_its_parent_dies(site: Path, tmp_path: Path) -> None:
+    """A parent killed without a chance to stop it (a crashed test run) leaves nothing."""
+    script = (
+        "import sys, time\n"
+        "from cwarchive.testing.replay import spawn\n"
+        f"process = spawn({str(site)!r}, {str(tmp_path / 'log.tsv')!r})\n"
+        "print(process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        parent.kill()
+        parent.wait(5)
+        assert _gone(child, within=5), "the replay server outlived its parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+        for pid in _replay_children(site):
+            os.kill(pid, signal.SIGKILL)
