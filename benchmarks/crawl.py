@@ -14,7 +14,7 @@ from a child process (`cwarchive.testing.replay.spawn`), and measures in one go:
   (c)    `cwarchive crawl` after `cwarchive fixtures generate --mutate 5`
 
 Each crawl is a child process: wall time, pages per second and its peak RSS (from
-`os.wait4`'s rusage of that child alone). Goals (issue 4): (a) within 1.5x of the
+`os.wait4`'s rusage of that child alone). Goals: (a) within 1.5x of the
 floor's time, (b) under 10% of (a), peak memory under 500 MB.
 """
 

@@ -10,7 +10,7 @@ the raw HTML) with one executemany into one table, no versioning, in the same ru
     .venv/bin/python benchmarks/storage.py --repeats 1 --articles 500
     .venv/bin/python benchmarks/storage.py --pg postgresql://postgres@127.0.0.1:5432/test
 
-Goals (issue 3): versioned write within 2x of the baseline; an unchanged re-run grows
+Goals: versioned write within 2x of the baseline; an unchanged re-run grows
 the database by under 1%; raw HTML stored at under 25% of its size.
 """
 

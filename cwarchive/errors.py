@@ -10,5 +10,5 @@ class CliError(click.ClickException):
 
     exit_code = 2
 
-    def show(self, file=None) -> None:  # noqa: D401 - click API
+    def show(self, file=None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)

@@ -202,10 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: Scrapy reuses its connections
     server: _Server
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:  # http.server calls do_<METHOD>
         self._serve(with_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server API
+    def do_HEAD(self) -> None:  # http.server calls do_<METHOD>
         self._serve(with_body=False)
 
     def _serve(self, with_body: bool) -> None:
@@ -230,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         if with_body and answer.status != 304:
             self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         # The request log replaces http.server's stderr line per request.
         pass
 
