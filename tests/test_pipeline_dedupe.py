@@ -1,0 +1,24 @@
+"""pipelines/dedupe.py: a page handled once per run (articles by key, not URL)."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from crawler.items import PageKind
+from crawler.spiders.cancerwise import CancerwiseSpider
+from pipelines.dedupe import DedupePipeline
+from tests.crawling import ARTICLE_URL, page
+
+
+def test_dedupe_drops_the_same_article_under_another_h00_url() -> None:
+    crawler = get_crawler(CancerwiseSpider)
+    crawler.stats.open_spider()
+    pipeline = DedupePipeline.from_crawler(crawler)
+    pipeline.process_item(page())
+    with pytest.raises(DropItem):
+        pipeline.process_item(page(url=ARTICLE_URL.replace("h00-1", "h00-2")))
+    assert crawler.stats.get_value("archive/duplicates") == 1
+    # A listing with the same path is another thing.
+    pipeline.process_item(page(kind=PageKind.LISTING, url="https://www.mdanderson.org/x.html"))
