@@ -1,0 +1,240 @@
+"""crawler/spiders/cancerwise.py: the spider's decisions, without a network.
+
+Through its public surface only: built with `from_crawler` on the project's settings
+(what the archive knows comes from a real SQLite archive, `ARCHIVE_DB_URL`), fed
+responses to the requests it yields itself, idled through the `spider_idle` signal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import TextResponse, XmlResponse
+from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
+
+from crawler.items import PageItem, PageKind
+from crawler.spiders.cancerwise import CancerwiseSpider, normalize_section
+from storage import Archive
+from tests.crawling import project_settings
+from tests.storage_records import article, raw_page
+
+SITE = "https://www.mdanderson.org"
+
+ROBOTS = b"""User-agent: *
+Disallow: /search
+Sitemap: https://www.mdanderson.org/sitemap.xml
+Sitemap: https://www.mdanderson.org/cancerwise-sitemap.xml
+Sitemap: https://www.mdanderson.org/newsroom-sitemap.xml
+Sitemap: https://www.mdanderson.org/publications-sitemap.xml.gz
+"""
+
+# Served as the general sitemap.xml, which every configuration reads.
+SITEMAP = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>https://www.mdanderson.org/cancerwise/old.h00-1.html</loc>
+     <lastmod>2026-01-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/edited.h00-2.html</loc>
+     <lastmod>2026-11-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/moved.h00-9.html</loc>
+     <lastmod>2026-01-01T12:00:00Z</lastmod></url>
+<url><loc>https://www.mdanderson.org/cancerwise/brand-new.h00-4.html</loc>
+     <lastmod>2026-11-20</lastmod></url>
+<url><loc>https://www.mdanderson.org/newsroom/other-section.h00-5.html</loc></url>
+<url><loc>https://www.mdanderson.org/cancerwise/2019/04.html</loc></url>
+</urlset>"""
+
+# What the archive knows: slug -> h00 of the last fetch. `moved` is listed under a new
+# h00 URL, `unlisted` is not listed at all, `withdrawn` was removed by an earlier run.
+KNOWN = {"old": 1, "edited": 2, "moved": 3, "unlisted": 6, "withdrawn": 7}
+FETCHED = datetime(2026, 6, 1, tzinfo=UTC)
+LAST_MODIFIED = "Thu, 01 Jan 2026 12:00:00 GMT"
+
+
+@pytest.fixture(scope="module")
+def known_archive(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """An archive URL: every article of KNOWN fetched on June 1st with validators."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('spider') / 'archive.sqlite'}"
+    with Archive.open(url) as archive:
+        run = archive.start_run("incremental")
+        for slug, h00 in KNOWN.items():
+            record = article(f"cancerwise/{slug}", h00=h00)
+            archive.save_article(
+                run,
+                record,
+                raw=raw_page(record),
+                url=record["url"],
+                fetched_at=FETCHED,
+                etag='"abc"',
+                last_modified=LAST_MODIFIED,
+            )
+        archive.finish_run(run)
+        run = archive.start_run("incremental")
+        gone = f"{SITE}/cancerwise/withdrawn.h00-7.html"
+        archive.mark_gone(run, "cancerwise/withdrawn", url=gone, http_status=410)
+        archive.finish_run(run)
+    return url
+
+
+class Engine:
+    """The one thing the spider asks of Scrapy's engine: to crawl a request."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+
+    def crawl(self, request: Request) -> None:
+        self.requests.append(request)
+
+
+def spider_for(**settings: Any) -> tuple[Crawler, CancerwiseSpider]:
+    crawler = get_crawler(CancerwiseSpider, project_settings(**settings))
+    crawler.stats.open_spider()
+    crawler.engine = Engine()  # type: ignore[assignment]
+    return crawler, CancerwiseSpider.from_crawler(crawler)
+
+
+def start(spider: CancerwiseSpider) -> list[Request]:
+    async def collect() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    return asyncio.run(collect())
+
+
+def respond(request: Request, body: bytes, cls: type[TextResponse] = TextResponse) -> list[Any]:
+    """What the spider yields for `body` as the answer to its own `request`."""
+    assert request.callback is not None
+    return list(request.callback(cls(request.url, body=body, request=request)))
+
+
+def go_idle(crawler: Crawler, spider: CancerwiseSpider) -> bool:
+    """Fire spider_idle as the engine does: True when the spider asks to stay open."""
+    stay = False
+    results = crawler.signals.send_catch_log(
+        signals.spider_idle, spider=spider, dont_log=DontCloseSpider
+    )
+    for _, result in results:
+        if isinstance(result, Failure):
+            if not result.check(DontCloseSpider):
+                result.raiseException()
+            stay = True
+    return stay
+
+
+def read_sitemap(**settings: Any) -> tuple[Crawler, CancerwiseSpider, list[Any]]:
+    """The spider after robots.txt and the general sitemap, and what the sitemap gave."""
+    crawler, spider = spider_for(**settings)
+    (robots,) = [r for r in start(spider) if r.url.endswith("/robots.txt")]
+    sitemaps = respond(robots, ROBOTS)
+    (general,) = [r for r in sitemaps if r.url == f"{SITE}/sitemap.xml"]
+    return crawler, spider, respond(general, SITEMAP, XmlResponse)
+
+
+def article_requests(output: list[Any]) -> dict[str, Request]:
+    requests = (r for r in output if isinstance(r, Request) and ".h00-" in r.url)
+    return {r.url.rsplit("/", 1)[1]: r for r in requests}
+
+
+@pytest.mark.parametrize(
+    ("name", "section"),
+    [
+        ("cancerwise", "cancerwise"),
+        ("cancer-frontline", "publications/cancer-frontline"),
+        ("publications/cancer-frontline/", "publications/cancer-frontline"),
+    ],
+)
+def test_normalize_section(name: str, section: str) -> None:
+    assert normalize_section(name) == section
+
+
+def test_start_asks_for_robots_txt_and_the_entry_pages() -> None:
+    _, spider = spider_for(ARCHIVE_DB_URL="", ARCHIVE_SECTIONS=["cancerwise", "cancer-frontline"])
+    requests = start(spider)
+    assert [r.url for r in requests] == [
+        f"{SITE}/robots.txt",
+        f"{SITE}/cancerwise.html",
+        f"{SITE}/cancerwise.dir.html",
+        f"{SITE}/publications/cancer-frontline.html",
+        f"{SITE}/publications/cancer-frontline.dir.html",
+    ]
+    # A publication without a landing page is news, not a failed fetch.
+    assert all(404 in r.meta["handle_httpstatus_list"] for r in requests[1:])
+
+
+@pytest.mark.parametrize(
+    ("sections", "sitemaps"),
+    [
+        (["cancerwise"], ["sitemap.xml", "cancerwise-sitemap.xml"]),
+        (["cancer-frontline"], ["sitemap.xml", "publications-sitemap.xml.gz"]),
+    ],
+)
+def test_robots_txt_sitemaps_are_narrowed_to_ours(sections: list[str], sitemaps: list[str]) -> None:
+    _, spider = spider_for(ARCHIVE_DB_URL="", ARCHIVE_SECTIONS=sections)
+    (robots,) = [r for r in start(spider) if r.url.endswith("/robots.txt")]
+    assert [r.url for r in respond(robots, ROBOTS)] == [f"{SITE}/{name}" for name in sitemaps]
+
+
+def test_incremental_decisions_from_the_sitemap(known_archive: str) -> None:
+    crawler, spider, output = read_sitemap(ARCHIVE_DB_URL=known_archive)
+    requests = {r.url.rsplit("/", 1)[1]: r for r in output if isinstance(r, Request)}
+    seen = [i for i in output if isinstance(i, PageItem)]
+    # Not newer than the last fetch nor than its Last-Modified: not fetched, seen.
+    assert [(i.url, i.kind) for i in seen] == [(f"{SITE}/cancerwise/old.h00-1.html", PageKind.SEEN)]
+    assert crawler.stats.get_value("archive/discovery/not_modified") == 1
+    assert set(requests) == {"edited.h00-2.html", "moved.h00-9.html", "brand-new.h00-4.html"}
+    edited = requests["edited.h00-2.html"]
+    assert edited.headers[b"If-None-Match"] == b'"abc"'
+    assert edited.headers[b"If-Modified-Since"] == LAST_MODIFIED.encode()
+    # A new h00 URL is another page: no validators of the old one.
+    assert b"If-None-Match" not in requests["moved.h00-9.html"].headers
+    assert b"If-None-Match" not in requests["brand-new.h00-4.html"].headers
+    # Known but no longer listed: re-checked at its last URL once discovery is over
+    # (a removed article is not).
+    assert go_idle(crawler, spider)
+    rechecks = crawler.engine.requests  # type: ignore[attr-defined]
+    assert [r.url for r in rechecks] == [f"{SITE}/cancerwise/unlisted.h00-6.html"]
+    assert rechecks[0].meta["recheck"] and 410 in rechecks[0].meta["handle_httpstatus_list"]
+    assert rechecks[0].headers[b"If-None-Match"] == b'"abc"'
+    assert crawler.stats.get_value("archive/discovery/rechecks") == 1
+    # Nothing left to do: the spider may close.
+    assert not go_idle(crawler, spider)
+
+
+def test_full_mode_fetches_everything_unconditionally(known_archive: str) -> None:
+    _, _, output = read_sitemap(ARCHIVE_DB_URL=known_archive, ARCHIVE_MODE="full")
+    requests = [r for r in output if isinstance(r, Request)]
+    articles = article_requests(output)
+    assert len(articles) == 4
+    assert not any(b"If-None-Match" in r.headers for r in articles.values())
+    assert not any(isinstance(i, PageItem) for i in output)
+    # Full runs read every year's archives, not only the current year's.
+    assert any(r.url.endswith("/2019/04.html") for r in requests)
+
+
+@pytest.mark.parametrize(
+    ("settings", "fetched"),
+    [
+        ({"ARCHIVE_LIMIT": 1}, 1),
+        ({"ARCHIVE_SINCE": "2026-11-15"}, 1),  # only brand-new's lastmod is after
+        ({"ARCHIVE_SECTIONS": ["cancer-frontline"]}, 0),
+    ],
+)
+def test_limit_since_and_section(
+    known_archive: str, settings: dict[str, Any], fetched: int
+) -> None:
+    _, _, output = read_sitemap(ARCHIVE_DB_URL=known_archive, ARCHIVE_MODE="full", **settings)
+    assert len(article_requests(output)) == fetched
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"ARCHIVE_SECTIONS": []}, {"ARCHIVE_MODE": "sometimes"}],
+)
+def test_settings_are_checked(settings: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        spider_for(ARCHIVE_DB_URL="", **settings)
