@@ -5,6 +5,10 @@ when it closes, with the status read from the close reason. Writes are batched b
 the archive itself (`ARCHIVE_BATCH_SIZE`); each article is one transaction there, so
 a killed crawl never leaves half an article.
 
+What each page becomes in the archive is decided by `storage.pages.store_page`
+(shared with `cwarchive ingest`); this pipeline turns the item into a
+`storage.pages.Page` and counts the outcome in the crawl's stats.
+
 The archive class is a setting (`ARCHIVE_CLASS`) and the database a URL
 (`ARCHIVE_DB_URL`: SQLite or PostgreSQL), so scaling out changes settings, not code.
 """
@@ -21,7 +25,8 @@ from scrapy.utils.misc import load_object
 
 from crawler.items import PageItem, PageKind
 from crawler.parsers import PARSER_VERSION
-from crawler.urls import SITE, article_key
+from crawler.urls import SITE
+from storage.pages import Page, store_page
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +40,40 @@ _RUN_STATUS = {
 }
 
 
+# `store_page` outcomes -> the stats they count in. A parse error is counted by the
+# validate pipeline; an unexpected status under its own number.
+_OUTCOME_STATS: dict[str, tuple[str, ...]] = {
+    "new": ("archive/new",),
+    "changed": ("archive/changed",),
+    "unchanged": ("archive/unchanged",),
+    # A 304 is the server saying "unchanged": counted with the unchanged saves.
+    "not_modified": ("archive/unchanged", "archive/not_modified"),
+    "gone": ("archive/gone",),
+    "skipped": ("archive/skipped",),
+    "listing": ("archive/listings",),
+    "ignored": (),
+    "error": (),
+    "unexpected_status": (),
+}
+
+
 def run_status(reason: str) -> str:
     return _RUN_STATUS.get(reason, "failed")
+
+
+def archive_page(item: PageItem) -> Page:
+    """The item as storage describes a page (storage does not know the spider's items)."""
+    return Page(
+        url=item.url,
+        http_status=None if item.kind is PageKind.SEEN else item.status,
+        record=item.record,
+        error=item.error,
+        raw=item.body,
+        fetched_at=item.fetched_at,
+        etag=item.etag,
+        last_modified=item.last_modified,
+        listing=item.kind is PageKind.LISTING,
+    )
 
 
 class PersistPipeline:
@@ -87,54 +124,10 @@ class PersistPipeline:
     def process_item(self, item: PageItem) -> PageItem:
         if item.status is not None and item.kind is not PageKind.FAILED:
             self.stats.inc_value("archive/pages")
-        if item.kind is PageKind.SEEN:
-            self.archive.mark_seen(
-                self.run_id, article_key(item.url), url=item.url, http_status=None
-            )
-            self.stats.inc_value("archive/skipped")
-        elif item.error is not None:
-            self.archive.save_parse_error(
-                self.run_id,
-                url=item.url,
-                reason=item.error,
-                raw=item.body or None,
-                http_status=item.status,
-            )
-        elif item.kind is PageKind.LISTING:
-            if item.record is not None:
-                self.archive.save_listing(
-                    self.run_id,
-                    item.record,
-                    raw=item.body,
-                    url=item.url,
-                    fetched_at=item.fetched_at,
-                )
-                self.stats.inc_value("archive/listings")
-        else:
-            self._persist_article(item)
-        return item
-
-    def _persist_article(self, item: PageItem) -> None:
-        key = article_key(item.url)
-        if item.status == 200 and item.record is not None:
-            outcome = self.archive.save_article(
-                self.run_id,
-                item.record,
-                raw=item.body,
-                url=item.url,
-                http_status=item.status,
-                fetched_at=item.fetched_at,
-                etag=item.etag,
-                last_modified=item.last_modified,
-            )
-            self.stats.inc_value(f"archive/{outcome}")
-        elif item.status == 304:
-            self.archive.mark_seen(self.run_id, key, url=item.url, http_status=304)
-            # A 304 is the server saying "unchanged": counted with the unchanged saves.
-            self.stats.inc_value("archive/unchanged")
-            self.stats.inc_value("archive/not_modified")
-        elif item.status in (404, 410):
-            self.archive.mark_gone(self.run_id, key, url=item.url, http_status=item.status)
-            self.stats.inc_value("archive/gone")
-        else:
+        outcome = store_page(self.archive, self.run_id, archive_page(item))
+        if outcome == "unexpected_status":
             self.stats.inc_value(f"archive/unexpected_status/{item.status}")
+        # Another ARCHIVE_CLASS may answer saves with outcomes of its own: counted as such.
+        for key in _OUTCOME_STATS.get(outcome, (f"archive/{outcome}",)):
+            self.stats.inc_value(key)
+        return item

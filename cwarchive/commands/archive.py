@@ -351,6 +351,7 @@ def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) 
       cwarchive ingest saved.html --url https://www.mdanderson.org/cancerwise/x.h00-1.html
     """
     from crawler.parsers import PARSER_VERSION, PageError, parse_page
+    from storage.pages import Page, store_page
 
     if url and len(files) > 1:
         raise CliError("--url applies to one FILE; the pages' own canonical links are used")
@@ -364,6 +365,7 @@ def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) 
 
     results = []
     totals: Counter[str] = Counter()
+    summary_key = {"listing": "listings", "error": "errors"}  # other outcomes: their own
     with _archive(db_url, write=True) as archive:
         run = archive.start_run("ingest", site_root="file://", parser_version=PARSER_VERSION)
         status = "failed"
@@ -373,29 +375,27 @@ def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) 
                 try:
                     record = parse_page(raw, url)
                 except PageError as error:
-                    archive.save_parse_error(run, url or name, error.reason, raw)
-                    results.append({"file": name, "result": "error", "reason": error.reason})
-                    totals["errors"] += 1
-                    continue
-                if record["page_type"] == "article":
-                    outcome = archive.save_article(
-                        run,
-                        record,
-                        raw=raw,
+                    # A file that is not a record: stored as a parse error, no HTTP status.
+                    page = Page(url=url or name, http_status=None, error=error.reason, raw=raw)
+                    detail = {"reason": error.reason}
+                else:
+                    listing = record["page_type"] != "article"
+                    page = Page(
                         url=record["url"],
                         http_status=200,
+                        record=record,
+                        raw=raw,
                         fetched_at=fetched_at,
+                        listing=listing,
                     )
-                    results.append(
-                        {"file": name, "result": outcome, "article_key": record["article_key"]}
+                    detail = (
+                        {"url": record["url"]}
+                        if listing
+                        else {"article_key": record["article_key"]}
                     )
-                    totals[outcome] += 1
-                else:
-                    archive.save_listing(
-                        run, record, raw=raw, url=record["url"], fetched_at=fetched_at
-                    )
-                    results.append({"file": name, "result": "listing", "url": record["url"]})
-                    totals["listings"] += 1
+                outcome = store_page(archive, run, page)
+                results.append({"file": name, "result": outcome, **detail})
+                totals[summary_key.get(outcome, outcome)] += 1
             status = "completed"
         finally:
             archive.finish_run(run, status, pages_fetched=len(pages))

@@ -1,0 +1,97 @@
+"""One page -> the archive: the single place that decides which save a page is.
+
+The crawl's persist pipeline and `cwarchive ingest` both describe what they met as a
+`Page` and hand it to `store_page`; neither decides by itself between a save, a
+sighting, evidence of removal or a parse error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.urls import article_key
+from storage.archive import Archive
+
+# What `store_page` can answer; "new", "changed" and "unchanged" come from `save_article`.
+OUTCOMES = (
+    "new",
+    "changed",
+    "unchanged",
+    "not_modified",
+    "skipped",
+    "gone",
+    "listing",
+    "ignored",
+    "error",
+    "unexpected_status",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A page a run met: fetched (with its HTTP status), or deliberately not fetched."""
+
+    url: str  # canonical site URL; an article's key is read from it
+    # None: not fetched (its sitemap lastmod is not newer), or no response at all.
+    http_status: int | None
+    record: dict[str, Any] | None = None  # the parse record, when the page is one
+    error: str | None = None  # why the page is not a record, or why its fetch failed
+    raw: bytes = b""
+    fetched_at: dt.datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    listing: bool = False  # a listing page (landing, directory, facet, ...), not an article
+
+
+def store_page(archive: Archive, run_id: int, page: Page) -> str:
+    """Store `page` in run `run_id` and name what was stored (one of `OUTCOMES`).
+
+    error set               -> `save_parse_error`                 "error"
+    not fetched             -> `mark_seen`                        "skipped"
+    listing with a record   -> `save_listing`                     "listing"
+    listing without one     -> nothing                            "ignored"
+    article 200 with record -> `save_article`                     "new" | "changed" | "unchanged"
+    article 304             -> `mark_seen`                        "not_modified"
+    article 404 or 410      -> `mark_gone`                        "gone"
+    any other status        -> nothing                            "unexpected_status"
+    """
+    if page.error is not None:
+        archive.save_parse_error(
+            run_id,
+            url=page.url,
+            reason=page.error,
+            raw=page.raw or None,
+            http_status=page.http_status,
+        )
+        return "error"
+    if page.http_status is None:
+        archive.mark_seen(run_id, article_key(page.url), url=page.url, http_status=None)
+        return "skipped"
+    if page.listing:
+        if page.record is None:
+            return "ignored"
+        archive.save_listing(
+            run_id, page.record, raw=page.raw, url=page.url, fetched_at=page.fetched_at
+        )
+        return "listing"
+    key = article_key(page.url)
+    if page.http_status == 200 and page.record is not None:
+        return archive.save_article(
+            run_id,
+            page.record,
+            raw=page.raw,
+            url=page.url,
+            http_status=page.http_status,
+            fetched_at=page.fetched_at,
+            etag=page.etag,
+            last_modified=page.last_modified,
+        )
+    if page.http_status == 304:
+        archive.mark_seen(run_id, key, url=page.url, http_status=304)
+        return "not_modified"
+    if page.http_status in (404, 410):
+        archive.mark_gone(run_id, key, url=page.url, http_status=page.http_status)
+        return "gone"
+    return "unexpected_status"
