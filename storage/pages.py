@@ -48,14 +48,16 @@ class Page:
 def store_page(archive: Archive, run_id: int, page: Page) -> str:
     """Store `page` in run `run_id` and name what was stored (one of `OUTCOMES`).
 
-    error set               -> `save_parse_error`                 "error"
-    not fetched             -> `mark_seen`                        "skipped"
-    listing with a record   -> `save_listing`                     "listing"
-    listing without one     -> nothing                            "ignored"
-    article 200 with record -> `save_article`                     "new" | "changed" | "unchanged"
-    article 304             -> `mark_seen`                        "not_modified"
-    article 404 or 410      -> `mark_gone`                        "gone"
-    any other status        -> nothing                            "unexpected_status"
+    The first rule that fits decides:
+
+    error set                  save_parse_error  -> "error"
+    not fetched                mark_seen         -> "skipped"
+    listing with a record      save_listing      -> "listing"
+    listing without one        nothing           -> "ignored"
+    article 200 with a record  save_article      -> "new", "changed" or "unchanged"
+    article 304                mark_seen         -> "not_modified"
+    article 404 or 410         mark_gone         -> "gone"
+    article, other status      nothing           -> "unexpected_status"
     """
     if page.error is not None:
         archive.save_parse_error(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -455,15 +457,33 @@ def test_sqlite_pragmas(tmp_path: Any) -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ("archive.sqlite", "sqlite:///"),
+        # A plain path is a SQLite file, made absolute against the working directory.
+        ("archive.sqlite", "sqlite:///{cwd}/archive.sqlite"),
+        ("data/../archive.sqlite", "sqlite:///{cwd}/archive.sqlite"),
+        ("/srv/cw/archive.sqlite", "sqlite:////srv/cw/archive.sqlite"),
+        # PostgreSQL goes through psycopg 3, whichever spelling is given.
         ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
         ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        (
+            "postgresql://u@h:5433/db?sslmode=require",
+            "postgresql+psycopg://u@h:5433/db?sslmode=require",
+        ),
+        # Full SQLAlchemy URLs pass through unchanged.
         ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
         ("sqlite:////tmp/x.sqlite", "sqlite:////tmp/x.sqlite"),
     ],
 )
-def test_normalize_url(given: str, expected: str) -> None:
-    assert storage_db.normalize_url(given).startswith(expected)
+def test_normalize_url(
+    given: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert storage_db.normalize_url(given) == expected.format(cwd=os.getcwd())
+
+
+def test_a_plain_path_opens_that_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Archive.open("archive.sqlite").close()
+    assert (tmp_path / "archive.sqlite").is_file()
 
 
 def test_migrations_match_the_models(archive_url: str) -> None:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from storage import Archive, queries
@@ -18,6 +19,7 @@ from tests.storage_records import article, raw_page
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 5
+SEED_ENV = "CWARCHIVE_TEST_SEED"
 
 # Saves articles story-0, story-1, ... forever (or `limit` of them), printing the
 # number saved after every batch.
@@ -40,6 +42,14 @@ while limit <= 0 or i < limit:
 archive.finish_run(run, "completed", pages_fetched=i)
 archive.close()
 """
+
+
+@pytest.fixture
+def rng() -> random.Random:
+    """This test's random source: seeded, the seed printed; CWARCHIVE_TEST_SEED replays it."""
+    seed = int(os.environ.get(SEED_ENV) or random.SystemRandom().randrange(2**32))
+    print(f"random seed: {SEED_ENV}={seed}")  # pytest shows it when the test fails
+    return random.Random(seed)
 
 
 def writer(url: str, limit: int = 0, pause: float = 0.0) -> subprocess.Popen[str]:
@@ -70,12 +80,12 @@ def assert_consistent(archive: Archive) -> int:
     return articles or 0
 
 
-def test_killed_writer_leaves_a_consistent_archive(archive_url: str) -> None:
+def test_killed_writer_leaves_a_consistent_archive(archive_url: str, rng: random.Random) -> None:
     process = writer(archive_url)
     assert process.stdout is not None
     while int(process.stdout.readline()) < 4 * BATCH:
         pass
-    time.sleep(random.uniform(0, 0.05))  # land anywhere: between saves or mid-commit
+    time.sleep(rng.uniform(0, 0.05))  # land anywhere: between saves or mid-commit
     process.send_signal(signal.SIGKILL)
     process.wait()
 

@@ -1,0 +1,202 @@
+"""`storage.pages.store_page`: each kind of page ends as the right rows and outcome.
+
+One table, run on SQLite and PostgreSQL (fixture `archive_url`): run 1 archives a
+known article; run 2 stores one page of the table; the rows run 2 added, its counters
+and the article's status once it completes are compared with the row of the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage import Archive
+from storage.models import (
+    RUN_COUNTERS,
+    Article,
+    ArticleTag,
+    ListingPage,
+    Observation,
+    ParseError,
+    RawPage,
+    Run,
+    Version,
+)
+from storage.pages import OUTCOMES, Page, store_page
+from tests.storage_records import FACET_URL, article, listing, raw_page
+
+T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
+KNOWN = article("cancerwise/story-one")
+CHANGED = article("cancerwise/story-one", title="Story one, reviewed again")
+NEW = article("cancerwise/story-two")
+URL = KNOWN["url"]
+
+
+@dataclass(frozen=True)
+class Case:
+    page: Page
+    outcome: str
+    added: dict[str, int]  # rows run 2 added, by table (observations by kind)
+    counters: dict[str, int] = field(default_factory=dict)  # run 2's non-zero counters
+    known_status: str = "active"  # the known article's status once run 2 completes
+
+
+CASES = {
+    "new article": Case(
+        Page(
+            url=NEW["url"],
+            http_status=200,
+            record=NEW,
+            raw=raw_page(NEW),
+            fetched_at=T0,
+            etag='"v1"',
+            last_modified="Wed, 19 Aug 2026 12:00:00 GMT",
+        ),
+        "new",
+        {"articles": 1, "versions": 1, "fetched": 1, "raw_pages": 1},
+        {"articles_new": 1},
+    ),
+    "article unchanged": Case(
+        Page(url=URL, http_status=200, record=KNOWN, raw=raw_page(KNOWN), fetched_at=T0),
+        "unchanged",
+        {"fetched": 1},
+        {"articles_unchanged": 1},
+    ),
+    "article changed": Case(
+        Page(url=URL, http_status=200, record=CHANGED, raw=raw_page(CHANGED), fetched_at=T0),
+        "changed",
+        {"versions": 1, "fetched": 1, "raw_pages": 1},
+        {"articles_changed": 1},
+    ),
+    "article not modified (304)": Case(
+        Page(url=URL, http_status=304), "not_modified", {"seen": 1}, {"articles_seen": 1}
+    ),
+    "article not fetched: sitemap lastmod not newer": Case(
+        Page(url=URL, http_status=None), "skipped", {"seen": 1}, {"articles_seen": 1}
+    ),
+    "article gone (404)": Case(
+        Page(url=URL, http_status=404), "gone", {"gone": 1}, known_status="removed"
+    ),
+    "article gone (410)": Case(
+        Page(url=URL, http_status=410), "gone", {"gone": 1}, known_status="removed"
+    ),
+    "article with another status (500)": Case(
+        Page(url=URL, http_status=500), "unexpected_status", {}
+    ),
+    "facet listing": Case(
+        Page(
+            url=FACET_URL,
+            http_status=200,
+            record=listing(links=[URL]),
+            raw=b"<html>facet page</html>",
+            fetched_at=T0,
+            listing=True,
+        ),
+        "listing",
+        {"listing_pages": 1, "article_tags": 1, "raw_pages": 1},
+        {"listings": 1},
+    ),
+    "listing without a record": Case(
+        Page(url=FACET_URL, http_status=206, raw=b"<html>", listing=True), "ignored", {}
+    ),
+    "page that does not parse": Case(
+        Page(url=URL, http_status=200, error="no published date", raw=b"<html>junk</html>"),
+        "error",
+        {"parse_errors": 1, "raw_pages": 1},
+        {"errors": 1},
+    ),
+    "fetch that got no response": Case(
+        Page(url=URL, http_status=None, error="no response: timeout"),
+        "error",
+        {"parse_errors": 1},
+        {"errors": 1},
+    ),
+}
+
+
+@pytest.fixture
+def archive(archive_url: str) -> Iterator[Archive]:
+    archive = Archive.open(archive_url, batch_size=3)
+    run = archive.start_run("full", site_root="https://www.mdanderson.org", parser_version="1")
+    archive.save_article(run, KNOWN, raw=raw_page(KNOWN), url=URL, fetched_at=T0)
+    archive.finish_run(run, "completed")
+    yield archive
+    archive.close()
+
+
+def row_counts(archive: Archive) -> Counter[str]:
+    tables = {
+        "articles": Article,
+        "versions": Version,
+        "raw_pages": RawPage,
+        "listing_pages": ListingPage,
+        "article_tags": ArticleTag,
+        "parse_errors": ParseError,
+    }
+    archive.flush()
+    with archive.engine.connect() as conn:
+        counts = Counter(
+            {
+                name: conn.scalar(select(func.count()).select_from(t)) or 0
+                for name, t in tables.items()
+            }
+        )
+        by_kind = select(Observation.kind, func.count()).group_by(Observation.kind)
+        counts.update({kind: n for kind, n in conn.execute(by_kind)})
+    return counts
+
+
+def last_row(archive: Archive, model: Any) -> Any:
+    with archive.engine.connect() as conn:
+        return conn.execute(select(model).order_by(model.id.desc()).limit(1)).one()
+
+
+def test_the_table_covers_every_outcome() -> None:
+    assert {case.outcome for case in CASES.values()} == set(OUTCOMES)
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_store_page(archive: Archive, case: Case) -> None:
+    before = row_counts(archive)
+    run = archive.start_run("incremental", site_root="https://www.mdanderson.org")
+
+    assert store_page(archive, run, case.page) == case.outcome
+
+    after = row_counts(archive)
+    added = {name: after[name] - before[name] for name in after if after[name] != before[name]}
+    assert added == case.added
+    page = case.page
+    if added.keys() & {"fetched", "seen", "gone"}:
+        observation = last_row(archive, Observation)
+        assert (observation.url, observation.http_status) == (page.url, page.http_status)
+        if observation.kind == "fetched":
+            assert (observation.etag, observation.last_modified) == (
+                page.etag,
+                page.last_modified,
+            )
+    if "parse_errors" in added:
+        error = last_row(archive, ParseError)
+        assert (error.url, error.reason, error.http_status) == (
+            page.url,
+            page.error,
+            page.http_status,
+        )
+        assert (error.raw_page_id is not None) == bool(page.raw)
+    if "listing_pages" in added:
+        assert last_row(archive, ListingPage).url == page.url
+
+    archive.finish_run(run, "completed")
+    with archive.engine.connect() as conn:
+        run_row = conn.execute(select(Run).where(Run.id == run)).one()
+        status = conn.scalar(
+            select(Article.status).where(Article.article_key == KNOWN["article_key"])
+        )
+    counters = {name: getattr(run_row, name) for name in RUN_COUNTERS if getattr(run_row, name)}
+    assert counters == case.counters
+    assert status == case.known_status
