@@ -17,8 +17,6 @@ from cwarchive.commands import archive as archive_commands
 from storage import db as storage_db
 from tests.storage_records import article_html
 
-COMMANDS = ["runs", "articles", "history", "diff", "tags", "reparse", "ingest", "db upgrade"]
-
 
 def cli() -> click.Group:
     group = click.Group()
@@ -39,14 +37,6 @@ def as_json(*args: str) -> Any:
 def write(path: Path, page: bytes) -> str:
     path.write_bytes(page)
     return str(path)
-
-
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help_with_an_example(command: str) -> None:
-    result = invoke(*command.split(), "--help")
-    assert result.exit_code == 0
-    assert "Examples:" in result.output
-    assert f"cwarchive {command}" in result.output
 
 
 def test_ingest_then_ask(archive_url: str, tmp_path: Path) -> None:
@@ -193,7 +183,8 @@ def test_user_errors_are_one_line(tmp_path: Path, args: list[str], message: str)
 def test_installed_entry_point(tmp_path: Path) -> None:
     db = str(tmp_path / "a.sqlite")
     page = write(tmp_path / "one.html", article_html())
-    main = [sys.executable, "-c", "from cwarchive.cli import main; main()"]
+    # The console script pip installed, as a user runs it (not the module by import).
+    main = [str(Path(sys.executable).with_name("cwarchive"))]
     done = subprocess.run(
         [*main, "ingest", page, "--db", db, "--json"], capture_output=True, text=True, check=True
     )

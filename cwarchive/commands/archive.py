@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
-import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
+from cwarchive.output import Column, emit, short, table
 from storage import Archive, ArchiveError, queries
 from storage import db as storage_db
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def register(group: click.Group) -> None:
@@ -54,34 +54,6 @@ def _archive(db_url: str, *, write: bool = False) -> Iterator[Archive]:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _emit(data: Any, as_json: bool, readable: Callable[[Console], None]) -> None:
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        # Piped output is not cut to 80 columns: tables stay one row per line.
-        readable(Console() if sys.stdout.isatty() else Console(width=200))
-
-
-# A table column: the row's key, or a function of the row.
-Column = str | Callable[[dict[str, Any]], Any]
-
-
-def _table(title: str, rows: list[dict[str, Any]], columns: dict[str, Column]) -> Table:
-    """A table of `rows` with one column per heading of `columns`."""
-    table = Table(title=title, title_justify="left")
-    for heading in columns:
-        table.add_column(heading, overflow="fold")
-    for row in rows:
-        values = (col(row) if callable(col) else row[col] for col in columns.values())
-        table.add_row(*("-" if value is None else str(value) for value in values))
-    return table
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # -- reading commands -----------------------------------------------------------------
@@ -119,9 +91,9 @@ def runs(db_url: str, as_json: bool) -> None:
     }
 
     def readable(console: Console) -> None:
-        console.print(_table(f"{len(rows)} runs", rows, columns))
+        console.print(table(f"{len(rows)} runs", rows, columns))
 
-    _emit(rows, as_json, readable)
+    emit(rows, as_json, readable)
 
 
 @click.command()
@@ -146,7 +118,7 @@ def articles(status: str | None, db_url: str, as_json: bool) -> None:
     columns: dict[str, Column] = {
         "article_key": "article_key",
         "status": "status",
-        "title": lambda r: _short(r["title"], 50),
+        "title": lambda r: short(r["title"], 50),
         "published": "published",
         "reviewed": "reviewed",
         "versions": "versions",
@@ -155,9 +127,9 @@ def articles(status: str | None, db_url: str, as_json: bool) -> None:
     }
 
     def readable(console: Console) -> None:
-        console.print(_table(f"{len(rows)} articles", rows, columns))
+        console.print(table(f"{len(rows)} articles", rows, columns))
 
-    _emit(rows, as_json, readable)
+    emit(rows, as_json, readable)
 
 
 @click.command()
@@ -196,13 +168,13 @@ def history(key: str, db_url: str, as_json: bool) -> None:
             for name, value in v.items():
                 if name in ("article_key", "version", "first_seen_run", "last_seen_run"):
                     continue
-                shown = _short(value, 100) if name != "urls" else ", ".join(value)
+                shown = short(value, 100) if name != "urls" else ", ".join(value)
                 console.print(
                     f"  {name:<15} {shown}", highlight=False, markup=False, soft_wrap=True
                 )
             console.print()
 
-    _emit(versions, as_json, readable)
+    emit(versions, as_json, readable)
 
 
 @click.command()
@@ -250,12 +222,12 @@ def diff(field: str, from_run: int | None, to_run: int | None, db_url: str, as_j
             "article_key": "article_key",
             "from_run": "from_run",
             "to_run": "to_run",
-            "old": lambda c: _short(c["old"]),
-            "new": lambda c: _short(c["new"]),
+            "old": lambda c: short(c["old"]),
+            "new": lambda c: short(c["new"]),
         }
-        console.print(_table(f"{len(changes)} changes of {field}", changes, columns))
+        console.print(table(f"{len(changes)} changes of {field}", changes, columns))
 
-    _emit(changes, as_json, readable)
+    emit(changes, as_json, readable)
 
 
 @click.command()
@@ -291,9 +263,9 @@ def tags(tag: str | None, db_url: str, as_json: bool) -> None:
     }
 
     def readable(console: Console) -> None:
-        console.print(_table(f"{len(rows)} tag counts", rows, columns))
+        console.print(table(f"{len(rows)} tag counts", rows, columns))
 
-    _emit(rows, as_json, readable)
+    emit(rows, as_json, readable)
 
 
 # -- writing commands -----------------------------------------------------------------
@@ -330,7 +302,7 @@ def reparse(batch_size: int, db_url: str, as_json: bool) -> None:
             highlight=False,
         )
 
-    _emit(summary, as_json, readable)
+    emit(summary, as_json, readable)
 
 
 @click.command()
@@ -421,7 +393,7 @@ def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) 
             highlight=False,
         )
 
-    _emit(summary, as_json, readable)
+    emit(summary, as_json, readable)
 
 
 @click.group()
@@ -462,4 +434,4 @@ def upgrade(db_url: str, as_json: bool) -> None:
         else:
             console.print(f"upgraded from {before or 'an empty database'} to {after}")
 
-    _emit(result, as_json, readable)
+    emit(result, as_json, readable)
