@@ -439,7 +439,9 @@ def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False
     if stop_on_stdin_eof:
 
         def watch_stdin() -> None:
-            while sys.stdin.buffer.read(4096):
+            # os.read, not sys.stdin: a daemon thread blocked inside the buffered reader
+            # holds its lock, and the interpreter aborts on it at exit.
+            while os.read(0, 4096):
                 pass
             server.stop()
 
