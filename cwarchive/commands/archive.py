@@ -398,12 +398,13 @@ def ingest(files: tuple[str, ...], url: str | None, db_url: str, as_json: bool) 
 
 @click.group()
 def db() -> None:
-    """Manage the archive database's schema.
+    """Manage the archive database: its schema, and checking it is sound.
 
     \b
     Examples:
       cwarchive db upgrade
       cwarchive db upgrade --db postgresql://localhost/cwarchive
+      cwarchive db check --deep
     """
 
 
@@ -435,3 +436,57 @@ def upgrade(db_url: str, as_json: bool) -> None:
             console.print(f"upgraded from {before or 'an empty database'} to {after}")
 
     emit(result, as_json, readable)
+
+
+@db.command()
+@click.option(
+    "--deep",
+    is_flag=True,
+    help="Also re-parse every stored article page with the current parser (slower).",
+)
+@db_option
+@json_option
+def check(deep: bool, db_url: str, as_json: bool) -> None:
+    """Verify the archive, read-only, like `git fsck`: exit 0 when sound, 1 when not.
+
+    Checks the database's integrity and every reference between rows; that raw pages
+    decompress to their size and sha256; that versions hash to their content_hash and
+    are numbered 1..n; that each article's current version is the one its last fetch
+    (or reparse) set; and that run counters match the rows. One line per problem (a
+    JSON list with --json); warnings (a run still `running`, parser drift with --deep)
+    print but leave the exit status 0. Nothing is ever written. The rules are in
+    docs/storage.md ("Verifying an archive").
+
+    \b
+    Examples:
+      cwarchive db check
+      cwarchive db check --deep --db postgresql://localhost/cwarchive --json
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.check import check_archive
+
+    parse = None
+    if deep:
+        from crawler.parsers import parse_page
+
+        parse = parse_page
+    try:
+        problems = check_archive(db_url, parse=parse)
+    except ArchiveError as error:
+        raise CliError(str(error)) from None
+    except SQLAlchemyError as error:  # a bad URL, an unreachable server, not a database
+        raise CliError(f"cannot check the archive {db_url}: {_first_line(error)}") from None
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+
+    def readable(console: Console) -> None:
+        for problem in problems:
+            console.print(problem.line(), highlight=False, markup=False, soft_wrap=True)
+        verdict = f"{errors} problem{'s' * (errors != 1)}" if errors else "archive sound"
+        console.print(f"{verdict}, {warnings} warning{'s' * (warnings != 1)}", highlight=False)
+
+    emit([p.as_dict() for p in problems], as_json, readable)
+    if errors:
+        # Exit 1: problems found (2 stays the `error:` line of an archive not checked).
+        raise SystemExit(1)
