@@ -244,14 +244,18 @@ class Observation(Base):
     """One fetch (or sighting) of an article in a run; URL changes live here."""
 
     __tablename__ = "observations"
-    __table_args__ = (Index("ix_observations_run_id_kind", "run_id", "kind"),)
+    __table_args__ = (
+        Index("ix_observations_run_id_kind", "run_id", "kind"),
+        # The last run a version was seen in (views, `history`, `diff`): one index lookup.
+        Index("ix_observations_version_id_run_id", "version_id", "run_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     # fetched | seen (304 or skipped) | gone (404/410 evidence) | reparsed
     kind: Mapped[str] = mapped_column(String(10))
-    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
     url: Mapped[str] = mapped_column(String(1000))
     http_status: Mapped[int | None] = mapped_column(Integer)
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
