@@ -6,9 +6,11 @@ The CLI (`cwarchive runs|articles|history|diff|tags`) is a thin shell over these
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import JSON, Connection, Integer, column, func, or_, select, table
 
 from storage.models import (
     VERSION_FIELDS,
@@ -23,6 +25,24 @@ from storage.models import (
 
 # Fields `diff` compares: every record field stored on a version.
 DIFF_FIELDS = tuple(name for name in VERSION_FIELDS if name != "content_hash")
+
+# The view behind `diff` (migration 0002): changes between consecutive versions.
+FIELD_CHANGES = table(
+    "field_changes",
+    *(
+        column(name)
+        for name in (
+            "article_key",
+            "field",
+            "old",
+            "new",
+            "from_run",
+            "to_run",
+            "from_version",
+            "to_version",
+        )
+    ),
+)
 
 
 def _json(value: Any) -> Any:
@@ -118,49 +138,39 @@ def diff(
     A change is in the range when the newer version first appeared in a run `r` with
     `from_run < r <= to_run` (either bound optional): `--from 3 --to 4` is "what
     changed in run 4". `from_run` of a change is the last run the old value was seen.
+    The changes are the view `field_changes` (docs/research.md), one definition for the
+    command and for SQL; its text values are read back as the field's own type.
     """
     if field not in DIFF_FIELDS:
         raise ValueError(f"unknown field {field!r}: one of {', '.join(DIFF_FIELDS)}")
-    column = getattr(Version, field)
-    seen = (
-        select(Observation.version_id, func.max(Observation.run_id).label("last_run_id"))
-        .where(Observation.version_id.is_not(None))
-        .group_by(Observation.version_id)
-        .subquery()
+    query = (
+        select(FIELD_CHANGES)
+        .where(FIELD_CHANGES.c.field == field)
+        .order_by(FIELD_CHANGES.c.article_key, FIELD_CHANGES.c.to_version)
     )
-    rows = conn.execute(
-        select(
-            Article.article_key,
-            Version.number,
-            Version.first_run_id,
-            func.coalesce(seen.c.last_run_id, Version.first_run_id).label("last_run_id"),
-            column.label("value"),
-        )
-        .join(Article, Article.id == Version.article_id)
-        .outerjoin(seen, seen.c.version_id == Version.id)
-        .order_by(Article.article_key, Version.number)
-    ).all()
+    if from_run is not None:
+        query = query.where(FIELD_CHANGES.c.to_run > from_run)
+    if to_run is not None:
+        query = query.where(FIELD_CHANGES.c.to_run <= to_run)
+    decode = _decoder(field)
     changes = []
-    for old, new in zip(rows, rows[1:], strict=False):
-        if old.article_key != new.article_key or old.value == new.value:
-            continue
-        if from_run is not None and new.first_run_id <= from_run:
-            continue
-        if to_run is not None and new.first_run_id > to_run:
-            continue
-        changes.append(
-            {
-                "article_key": new.article_key,
-                "field": field,
-                "old": _json(old.value),
-                "new": _json(new.value),
-                "from_run": old.last_run_id,
-                "to_run": new.first_run_id,
-                "from_version": old.number,
-                "to_version": new.number,
-            }
-        )
+    for row in conn.execute(query):
+        change = row._asdict()
+        change["old"], change["new"] = decode(change["old"]), decode(change["new"])
+        changes.append(change)
     return changes
+
+
+def _decoder(field: str) -> Callable[[str | None], Any]:
+    """How a `field_changes` text value reads back as the version column's type."""
+    column_type = Version.__table__.c[field].type
+    if isinstance(column_type, JSON):
+        convert: Callable[[str], Any] = json.loads
+    elif isinstance(column_type, Integer):
+        convert = int
+    else:  # text, and dates (ISO text in the view, as `_json` prints them)
+        return lambda value: value
+    return lambda value: None if value is None else convert(value)
 
 
 def tags(conn: Connection, tag: str | None = None) -> list[dict[str, Any]]:

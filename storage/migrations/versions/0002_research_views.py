@@ -159,7 +159,7 @@ def _steps(columns: str) -> str:
            {columns}
     FROM versions AS v
     JOIN articles AS a ON a.id = v.article_id
-    WINDOW w AS (PARTITION BY v.article_id ORDER BY v.number)
+    WINDOW w AS (PARTITION BY a.article_key ORDER BY v.number)
 """
 
 
