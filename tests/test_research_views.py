@@ -501,4 +501,4 @@ def test_tag_count_series(research: Archive) -> None:
         started = starts[row["run"]]
         if isinstance(started, str):  # SQLite hands back the stored text
             started = dt.datetime.fromisoformat(started).replace(tzinfo=dt.UTC)
-        assert row["run_started"] == started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert row["run_started"] == started.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

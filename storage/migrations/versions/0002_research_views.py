@@ -7,7 +7,7 @@ Create Date: 2026-11-28
 
 The views have the same names, columns and values on SQLite and PostgreSQL, so one
 query (and one export) reads both: dates are ISO text (`YYYY-MM-DD`), run start times
-ISO text in UTC (`YYYY-MM-DDTHH:MM:SSZ`), JSON lists compact JSON text (no spaces:
+ISO text in UTC (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), JSON lists compact JSON text (no spaces:
 `["a","b"]`; PostgreSQL's `jsonb::text` would add spaces, and SQLite keeps whatever the
 writer wrote), counts and day differences integers. docs/research.md documents them.
 
@@ -43,8 +43,10 @@ class Sql:
 
     def utc_time(self, expr: str) -> str:
         if self.sqlite:
-            return f"strftime('%Y-%m-%dT%H:%M:%SZ', {expr})"
-        return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+            # Stored as UTC text `YYYY-MM-DD HH:MM:SS.ffffff` (SQLAlchemy's SQLite format);
+            # strftime('%f') would keep milliseconds only.
+            return f"replace({expr}, ' ', 'T') || 'Z'"
+        return f"""to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
     def days(self, new: str, old: str) -> str:
         if self.sqlite:
