@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ import click
 
 from crawler.urls import SITE
 from cwarchive.errors import CliError
+from cwarchive.notify import DEFAULT_NOTIFY_FIELDS
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
 from storage.db import normalize_url
@@ -188,6 +190,36 @@ def check_archive(db_url: str) -> None:
         raise CliError(f"cannot open the archive {db_url}: {error}") from None
 
 
+@dataclass(frozen=True)
+class Alerts:
+    """Where to send the digest of a completed run, and which fields it reports."""
+
+    urls: tuple[str, ...]
+    fields: tuple[str, ...]
+
+
+def notify_settings(values: tuple[str, ...], fields: str) -> Alerts | None:
+    """`--notify` URLs and `--notify-fields`, checked before the crawl: a typo found
+    after an hour of crawling would lose that run's alert."""
+    from cwarchive.notify import split_urls, unreadable_url
+    from storage.changes import CHANGE_FIELDS
+
+    urls = split_urls(values)
+    if not urls:
+        return None
+    bad = unreadable_url(urls)
+    if bad is not None:
+        raise CliError(f"--notify {bad!r}: not a notification URL Apprise knows")
+    watched = tuple(dict.fromkeys(f.strip() for f in fields.split(",") if f.strip()))
+    unknown = [field for field in watched if field not in CHANGE_FIELDS]
+    if unknown or not watched:
+        raise CliError(
+            f"--notify-fields {fields!r}: fields separated by commas, from "
+            f"{', '.join(CHANGE_FIELDS)}"
+        )
+    return Alerts(tuple(urls), watched)
+
+
 def report(numbers: dict[str, Any], as_json: bool, db_url: str | None, title: str) -> None:
     from cwarchive.progress import summary_table
 
@@ -195,6 +227,9 @@ def report(numbers: dict[str, Any], as_json: bool, db_url: str | None, title: st
         console.print(summary_table(numbers, title=title))
         if db_url:
             console.print(f"archive: {db_url}")
+        if "notifications" in numbers:
+            sent, failed = numbers["notifications"]["sent"], numbers["notifications"]["failed"]
+            console.print(f"notifications: {sent} sent, {failed} failed", highlight=False)
 
     emit({**numbers, "db": db_url} if as_json else numbers, as_json, readable)
 
@@ -206,6 +241,7 @@ def crawl_and_report(
     max_error_rate: float,
     title: str,
     show_db: bool = True,
+    alerts: Alerts | None = None,
 ) -> int:
     from cwarchive.progress import figures
 
@@ -219,6 +255,13 @@ def crawl_and_report(
     numbers = figures(stats)
     if overrides.get("JOBDIR") and numbers.get("finish_reason") == "finished":
         clear_job(overrides["JOBDIR"])
+    if alerts is not None and db_url:
+        from cwarchive.notify import after_crawl
+
+        # After the run is finished and stored: the message reads it back from the
+        # archive, and nothing it does can change the run or the exit status.
+        delivery = after_crawl(db_url, numbers, list(alerts.urls), alerts.fields)
+        numbers["notifications"] = delivery.as_dict()
     report(numbers, as_json, db_url if show_db or as_json else None, title)
     return exit_status(numbers, max_error_rate)
 
@@ -282,6 +325,24 @@ def crawl_and_report(
     help="Any Scrapy setting, over the options above; repeatable. E.g. a shared "
     "frontier: -s SCHEDULER=scrapy_redis.scheduler.Scheduler",
 )
+@click.option(
+    "--notify",
+    "notify_urls",
+    multiple=True,
+    metavar="URL",
+    envvar="CWARCHIVE_NOTIFY",
+    help="After a completed run with changes, send its digest to this Apprise URL "
+    "(mailto://, slack://, json://, ...); repeatable. Env CWARCHIVE_NOTIFY: URLs "
+    "separated by spaces or commas. A failed send is a warning, never a failed crawl.",
+)
+@click.option(
+    "--notify-fields",
+    default=",".join(DEFAULT_NOTIFY_FIELDS),
+    show_default=True,
+    metavar="FIELDS",
+    help="The changes that make a run worth a message, separated by commas (the fields "
+    "of `cwarchive changes --field`).",
+)
 @json_option
 def crawl_command(
     site: str,
@@ -297,6 +358,8 @@ def crawl_command(
     throttle: bool | None,
     log_level: str | None,
     extra_settings: dict[str, str],
+    notify_urls: tuple[str, ...],
+    notify_fields: str,
     as_json: bool,
 ) -> None:
     """Crawl the site (or a replay of it) into the archive.
@@ -310,7 +373,9 @@ def crawl_command(
       cwarchive crawl --db archive.sqlite                 # nightly, incremental
       cwarchive crawl --full --warc warc/ --job-dir job/  # everything, resumable
       cwarchive crawl --site http://127.0.0.1:8000 --limit 50
+      cwarchive crawl --notify mailto://me:app-password@gmail.com  # mail the changes
     """
+    alerts = notify_settings(notify_urls, notify_fields)
     overrides = crawl_overrides(
         site=check_site_root(site),
         db_url=normalize_url(db_url),
@@ -329,7 +394,9 @@ def crawl_command(
         overrides.pop("LOG_LEVEL")
     overrides.update(extra_settings)
     sys.exit(
-        crawl_and_report(overrides, as_json=as_json, max_error_rate=max_error_rate, title="crawl")
+        crawl_and_report(
+            overrides, as_json=as_json, max_error_rate=max_error_rate, title="crawl", alerts=alerts
+        )
     )
 
 

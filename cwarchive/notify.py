@@ -1,0 +1,144 @@
+"""Alerts after a crawl: the Markdown digest of the run's changes, sent through Apprise.
+
+Apprise speaks to mail, chat and webhook services from one URL each (`mailto://`,
+`slack://`, `json://`, ...), so cwarchive holds no HTTP or SMTP code of its own. A
+notification is a courtesy, never part of the run: a failure is a warning and a count,
+and the crawl's exit status and archive stay as they were.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+NOTIFY_ENV = "CWARCHIVE_NOTIFY"
+DEFAULT_NOTIFY_FIELDS = ("reviewed", "title", "removed")
+
+logger = logging.getLogger(__name__)
+
+# A separator between URLs: whitespace, or a comma followed by the next URL's scheme. A
+# comma inside one URL (`mailto://...?to=a@example.org,b@example.org`) is not one.
+_SEPARATOR = re.compile(r"\s+|,\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+
+
+def split_urls(values: Iterable[str]) -> list[str]:
+    """The notification URLs of `--notify` values or `CWARCHIVE_NOTIFY`, each once."""
+    urls: list[str] = []
+    for value in values:
+        urls += [part.strip(",") for part in _SEPARATOR.split(value) if part.strip(",")]
+    return list(dict.fromkeys(urls))
+
+
+def unreadable_url(urls: Iterable[str]) -> str | None:
+    """The first URL Apprise has no service for (checked before a crawl, not after)."""
+    import apprise
+
+    for url in urls:
+        if not apprise.Apprise().add(url):
+            return url
+    return None
+
+
+def shown_url(url: str) -> str:
+    """The URL as a log may show it: Apprise URLs carry passwords and tokens."""
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url)
+        if plugin:
+            # Without the query: the service's settings, not where the message went.
+            return str(plugin.url(privacy=True)).split("?", 1)[0]
+    except Exception:  # a URL Apprise cannot read: fall back to the scheme and host
+        pass
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}"
+
+
+@dataclass
+class Delivery:
+    """How many of the configured URLs took the message, and how many did not."""
+
+    sent: int = 0
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "failed": self.failed}
+
+
+def send(urls: Iterable[str], title: str, body: str) -> Delivery:
+    """The message to each URL in turn (one Apprise object each, so each is counted)."""
+    import apprise
+
+    delivery = Delivery()
+    for url in urls:
+        reason = "the service did not accept the message"
+        try:
+            sender = apprise.Apprise()
+            if not sender.add(url):
+                reason = "Apprise has no service for this URL"
+                delivered = False
+            else:
+                delivered = bool(
+                    sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN)
+                )
+        except Exception as error:  # a plugin that raises instead of returning False
+            delivered = False
+            reason = f"{type(error).__name__}: {error}"
+        if delivered:
+            delivery.sent += 1
+        else:
+            delivery.failed += 1
+            logger.warning("notification to %s failed: %s", shown_url(url), reason)
+    return delivery
+
+
+def message(changes: Any) -> tuple[str, str]:
+    """The title and Markdown body of the message about a `ChangeSet`."""
+    from cwarchive import digest
+
+    found = changes.changes
+    noun = "change" if len(found) == 1 else "changes"
+    return f"Cancerwise: {len(found)} {noun} in {changes.range.label}", digest.markdown(changes)
+
+
+def notify_run(
+    db_url: str, run_id: int, urls: list[str], fields: tuple[str, ...] = DEFAULT_NOTIFY_FIELDS
+) -> Delivery | None:
+    """Send the digest of run `run_id`'s changes of `fields`; None when it has none."""
+    from storage import Archive
+    from storage.changes import RunRange, changes
+
+    archive = Archive.open(db_url, create=False)
+    try:
+        with archive.engine.connect() as conn:
+            found = changes(conn, RunRange.single(run_id), fields)
+    finally:
+        archive.close()
+    if not found.changes:
+        return None
+    title, body = message(found)
+    return send(urls, title, body)
+
+
+def after_crawl(
+    db_url: str, numbers: dict[str, Any], urls: list[str], fields: tuple[str, ...]
+) -> Delivery:
+    """The alert of a finished crawl: only a completed run is reported, once, and a
+    failure anywhere here (the archive unreadable, a service down) is a warning."""
+    run_id = numbers.get("run_id")
+    if numbers.get("status") != "completed" or run_id is None:
+        return Delivery()
+    try:
+        return notify_run(db_url, int(run_id), urls, fields) or Delivery()
+    except Exception as error:
+        logger.warning(
+            "no notification for run %s: its changes could not be read: %s: %s",
+            run_id,
+            type(error).__name__,
+            error,
+        )
+        return Delivery(failed=len(urls))
