@@ -14,6 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
+from storage import search
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN:
@@ -75,6 +77,19 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_on_begin(conn: Connection) -> None:
     immediate = conn.get_execution_options().get(WRITE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Whether Alembic compares this object with the models.
+
+    The search index (migration 0003) is no model: an FTS5 table and its shadow tables
+    (`version_search_data`, ...) on SQLite, a tsvector table on PostgreSQL.
+    """
+    if type_ == "table" and reflected and compare_to is None and name:
+        return name != search.TABLE and not name.startswith(search.TABLE + "_")
+    return True
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

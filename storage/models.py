@@ -132,9 +132,10 @@ class Article(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
     removed_run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
-    # use_alter: articles and versions point at each other.
+    # use_alter: articles and versions point at each other. Indexed: a search keeps
+    # the versions that are current.
     current_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("versions.id", use_alter=True)
+        ForeignKey("versions.id", use_alter=True), index=True
     )
     last_url: Mapped[str] = mapped_column(String(1000))
     etag: Mapped[str | None] = mapped_column(String(500))

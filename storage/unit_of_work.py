@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
 
-from storage import db
+from storage import db, search
 from storage.models import (
     Article,
     ArticleTag,
@@ -115,6 +115,8 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
     _insert_many(conn, SidebarCount.__table__, p.sidebar_counts)
     _insert_returning(conn, Article.__table__, p.articles)
     _insert_returning(conn, Version.__table__, p.versions)
+    # In this transaction: a version is never saved without being searchable.
+    search.index_versions(conn, (ref.id for ref, _ in p.versions))
     _insert_many(conn, VersionReviewer.__table__, p.reviewers)
     if p.touched:
         articles = Article.__table__

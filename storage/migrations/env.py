@@ -10,7 +10,7 @@ import os
 
 from alembic import context
 
-from storage.db import make_engine
+from storage.db import include_object, make_engine
 from storage.models import Base
 
 target_metadata = Base.metadata
@@ -20,6 +20,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        # The search index is kept beside the models, not in them.
+        include_object=include_object,
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
     )

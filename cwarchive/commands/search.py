@@ -1,0 +1,90 @@
+"""`cwarchive search`: full-text search over the current version of every article.
+
+A thin shell over `storage.search` (docs/research.md): one question, printed as one
+JSON array (`--json`) or as a table with the matches in bold.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from cwarchive.commands.archive import _archive
+from cwarchive.options import db_option, json_option
+from cwarchive.output import Column, emit, table
+from storage import search as searching
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to `group`."""
+    group.add_command(search)
+
+
+@click.command()
+@click.argument("text")
+@click.option(
+    "--field",
+    type=click.Choice(searching.FIELDS),
+    default="all",
+    show_default=True,
+    help="Where the words must be: the title, the body text, or either (title matches first).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="At most this many articles.",
+)
+@db_option
+@json_option
+def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> None:
+    """Find the articles whose current version holds every word of TEXT, best first.
+
+    Words match their other forms (screening, screened, screen); quotes, operators and
+    punctuation in TEXT are read as plain text. Only each article's current version is
+    searched: a word an update removed no longer finds the article. `--json` prints an
+    array of {article_key, title, url, snippet, rank}; the snippet marks the matches
+    between « and », and a higher rank is a better match.
+
+    \b
+    Examples:
+      cwarchive search "breast cancer screening"
+      cwarchive search insomnia --field title --limit 5 --json
+    """
+    with _archive(db_url) as archive, archive.engine.connect() as conn:
+        results = searching.search(conn, text, field=field, limit=limit)
+
+    columns: dict[str, Column] = {
+        "rank": lambda r: f"{r['rank']:.3g}",
+        "article_key": lambda r: _plain(r["article_key"]),
+        "title": lambda r: _plain(r["title"]),
+        "snippet": lambda r: _marked(r["snippet"]),
+    }
+
+    def readable(console: Console) -> None:
+        title = f"{len(results)} articles matching {text!r} in {field}"
+        console.print(table(_plain(title), results, columns))
+
+    emit(results, as_json, readable)
+
+
+def _plain(value: Any) -> str:
+    """Text shown as it is (a table cell reads `[...]` as rich markup otherwise)."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
+# A marked match in a snippet; a lone « or » in the article's text stays as it is.
+_MATCH = re.compile(f"{searching.MARK_START}([^{searching.MARK_END}]*){searching.MARK_END}")
+
+
+def _marked(snippet: str) -> str:
+    """The snippet with its marked matches in bold."""
+    return _MATCH.sub(r"[bold]\1[/bold]", _plain(snippet))
