@@ -108,14 +108,16 @@ def message(changes: Any) -> tuple[str, str]:
 def notify_run(
     db_url: str, run_id: int, urls: list[str], fields: tuple[str, ...] = DEFAULT_NOTIFY_FIELDS
 ) -> Delivery | None:
-    """Send the digest of run `run_id`'s changes of `fields`; None when it has none."""
+    """Send the digest of completed run `run_id`'s changes of `fields` (with those of
+    the unfinished runs before it, back to the previous completed run); None when
+    there are none."""
     from storage import Archive
-    from storage.changes import RunRange, changes
+    from storage.changes import changes, since_last_completed
 
     archive = Archive.open(db_url, create=False)
     try:
         with archive.engine.connect() as conn:
-            found = changes(conn, RunRange.single(run_id), fields)
+            found = changes(conn, since_last_completed(conn, run_id), fields)
     finally:
         archive.close()
     if not found.changes:

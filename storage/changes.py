@@ -97,6 +97,19 @@ def default_range(conn: Connection) -> RunRange:
     return RunRange.single(run_id) if run_id is not None else RunRange(0, 0)
 
 
+def since_last_completed(conn: Connection, run_id: int) -> RunRange:
+    """Run `run_id` and the runs since the completed run before it.
+
+    What the alert of a completed run reports: a run interrupted on the way (the night
+    before, resumed with the same job) kept what it fetched, and the next completed
+    run meets those articles unchanged, so their changes are told with it.
+    """
+    previous = conn.scalar(
+        select(func.max(Run.id)).where(Run.status == "completed", Run.id < run_id)
+    )
+    return RunRange(previous, run_id)
+
+
 def changes(
     conn: Connection, run_range: RunRange, fields: tuple[str, ...] = DEFAULT_FIELDS
 ) -> ChangeSet:

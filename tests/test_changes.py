@@ -384,6 +384,19 @@ def test_an_archive_without_completed_runs_has_no_changes(archive_url: str) -> N
     assert one_text(feed, "id").endswith("archive/empty/changes/runs/none")
 
 
+def test_the_alert_range_of_a_run_reaches_back_over_unfinished_runs(archive_db: str) -> None:
+    from storage.changes import since_last_completed
+
+    engine = Archive.open(archive_db, create=False).engine
+    try:
+        with engine.connect() as conn:
+            ranges = [since_last_completed(conn, run) for run in (1, 3, 5)]
+    finally:
+        engine.dispose()
+    # Run 5 does not exist yet: the range of a completed run 5 takes in interrupted run 4.
+    assert ranges == [RunRange(None, 1), RunRange(2, 3), RunRange(3, 5)]
+
+
 @pytest.mark.parametrize(
     ("run_range", "label", "slug"),
     [

@@ -111,8 +111,8 @@ def test_send_counts_each_url(hook: Hook, caplog: pytest.LogCaptureFixture) -> N
 
 @pytest.fixture
 def rereviewed(tmp_path: Path) -> str:
-    """Two completed runs: story-one re-reviewed in run 2, story-two retitled in run 3;
-    run 4 re-reviews story-two but is interrupted."""
+    """story-one re-reviewed in run 2, story-two retitled in run 3; run 4 re-reviews
+    story-two but is interrupted; run 5 completes and finds nothing new."""
     url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
     archive = Archive.open(url)
     when = dt.datetime(2026, 8, 19, tzinfo=dt.UTC)
@@ -120,6 +120,7 @@ def rereviewed(tmp_path: Path) -> str:
         [article("cancerwise/story-one"), article("cancerwise/story-two")],
         [article("cancerwise/story-one", reviewed="2026-08-01")],
         [article("cancerwise/story-two", title="Story two, renamed")],
+        [article("cancerwise/story-two", title="Story two, renamed", reviewed="2026-09-01")],
         [article("cancerwise/story-two", title="Story two, renamed", reviewed="2026-09-01")],
     ]
     for number, records in enumerate(runs, 1):
@@ -146,10 +147,14 @@ def test_no_message_for_a_run_that_did_not_complete(rereviewed: str, hook: Hook)
     for status in ("interrupted", "failed", None):
         numbers = {"run_id": 4, "status": status}
         assert after_crawl(rereviewed, numbers, [hook.url], WATCHED) == Delivery()
-    assert after_crawl(rereviewed, {"run_id": 3, "status": "completed"}, [hook.url], WATCHED) == (
-        Delivery(sent=1)
-    )
-    assert [post["title"] for post in hook.posts] == ["Cancerwise: 1 change in run 3"]
+    assert hook.posts == []
+    # What the interrupted run stored is told with the next completed run: that run
+    # found story-two unchanged, and would otherwise never mention the new review.
+    completed = {"run_id": 5, "status": "completed"}
+    assert after_crawl(rereviewed, completed, [hook.url], WATCHED) == Delivery(sent=1)
+    (post,) = hook.posts
+    assert post["title"] == "Cancerwise: 1 change in runs 4 to 5"
+    assert "Re-reviewed" in post["message"] and "Story two, renamed" in post["message"]
 
 
 def test_an_unreadable_archive_is_a_warning(
