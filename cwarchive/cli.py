@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import click
 
-from cwarchive.commands import archive, changes, crawl, demo, fixtures, parse, research, search
+from cwarchive.commands import (
+    archive,
+    browse,
+    changes,
+    crawl,
+    demo,
+    fixtures,
+    parse,
+    research,
+    search,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,7 +30,7 @@ def main() -> None:
     """
 
 
-for module in (parse, archive, research, search, changes, crawl, demo, fixtures):
+for module in (parse, archive, research, search, changes, browse, crawl, demo, fixtures):
     module.register(main)
 
 
