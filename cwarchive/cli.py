@@ -12,6 +12,7 @@ from cwarchive.commands import (
     demo,
     fixtures,
     parse,
+    report,
     research,
     search,
 )
@@ -30,7 +31,7 @@ def main() -> None:
     """
 
 
-for module in (parse, archive, research, search, changes, browse, crawl, demo, fixtures):
+for module in (parse, archive, research, search, changes, browse, report, crawl, demo, fixtures):
     module.register(main)
 
 
