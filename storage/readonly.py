@@ -225,10 +225,6 @@ class ReadOnlyConnection:
         self.conn = conn
         self._guard = guard
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self._guard is not None
-
     def limit(self, seconds: float | None) -> None:
         """Let the database's next work run at most `seconds` (None: no limit)."""
         if self._guard is not None:
@@ -289,7 +285,8 @@ def _first_line(error: BaseException) -> str:
     return text_.splitlines()[0] if text_ else type(error).__name__
 
 
-def _engine(db_url: str) -> tuple[Engine, _SqliteGuard | None]:
+def _engine(db_url: str) -> tuple[Engine, _SqliteGuard | None, str]:
+    """The engine, the SQLite guard (None on PostgreSQL), and the archive as shown."""
     url = make_url(db.normalize_url(db_url))
     if url.get_backend_name() == "sqlite":
         path = db.sqlite_file(db_url)
@@ -304,14 +301,15 @@ def _engine(db_url: str) -> tuple[Engine, _SqliteGuard | None]:
         engine = create_engine(
             "sqlite://", creator=lambda: _sqlite_readonly(path, guard), poolclass=NullPool
         )
-        return engine, guard
+        return engine, guard, path
     # Read-only from the session's first transaction on, whatever runs in it; the URL's
     # own `options` (a search_path, say) are kept.
     given = url.query.get("options")
     options = [given] if isinstance(given, str) else list(given or ())
     options.append("-c default_transaction_read_only=on")
     url = url.update_query_dict({"options": " ".join(options)})
-    return create_engine(url, poolclass=NullPool), None
+    engine = create_engine(url, poolclass=NullPool)
+    return engine, None, db.safe_url(engine)
 
 
 @contextmanager
@@ -321,7 +319,7 @@ def connect(db_url: str) -> Iterator[ReadOnlyConnection]:
     Raises `NoArchive` for a missing or empty database, `SchemaOutOfDate` for one
     behind the code, `ArchiveError` (one line) when it cannot be opened.
     """
-    engine, guard = _engine(db_url)
+    engine, guard, shown = _engine(db_url)
     try:
         try:
             db.check_schema(engine, create=False)
@@ -331,7 +329,7 @@ def connect(db_url: str) -> Iterator[ReadOnlyConnection]:
         except SQLAlchemyError as error:
             original = error.orig if isinstance(error, DBAPIError) else error
             raise ArchiveError(
-                f"cannot open the archive {db.safe_url(engine)}: {_first_line(original)}"
+                f"cannot open the archive {shown}: {_first_line(original)}"
             ) from None
         with conn:
             if guard is None:

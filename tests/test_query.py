@@ -351,3 +351,12 @@ def test_errors_the_user_can_fix(archive_url: str, tmp_path: Path) -> None:
     assert_one_error(query(archive_url, "SELECT * FROM no_such_table"), "no_such_table")
     assert_one_error(query(archive_url, "SELEC 1"), "syntax error")
     assert_one_error(query(archive_url, "   "), "no SQL")
+
+
+def test_an_archive_that_cannot_be_opened(tmp_path: Path) -> None:
+    not_sqlite = tmp_path / "notes.sqlite"
+    not_sqlite.write_text("not a database")
+    assert_one_error(query(str(not_sqlite), "SELECT 1"), "cannot open the archive", str(not_sqlite))
+    assert not_sqlite.read_text() == "not a database"
+    unreachable = "postgresql://nobody@127.0.0.1:1/archive"  # no server listens on port 1
+    assert_one_error(query(unreachable, "SELECT 1"), "cannot open the archive")

@@ -10,18 +10,15 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from cwarchive.errors import CliError
 from cwarchive.options import db_option
-from cwarchive.output import Column, emit, table, to_json
+from cwarchive.output import Column, console, table, to_json
 from storage import ArchiveError, readonly
 from storage import export as exporting
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl")
 
@@ -142,11 +139,7 @@ def _print_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
         for row in rows
     ]
     columns: dict[str, Column] = {name: name for name in names}
-
-    def readable(console: Console) -> None:
-        console.print(table(f"{len(records)} rows", records, columns))
-
-    emit(records, False, readable)
+    console().print(table(f"{len(records)} rows", records, columns))
 
 
 @click.command()
