@@ -2,15 +2,16 @@
 
 What Datasette shows beside the data is written here once, as data: a title and a
 description for every table and view and for each of their columns (the same words
-as docs/storage.md and docs/research.md; `tests/test_browse.py` checks that they
-name exactly the archive's columns and the documented ones), and the canned queries
-that answer the usual questions with a form.
+as docs/storage.md and docs/research.md; `tests/test_browse.py` checks them against
+the archive's schema and both documents), and the canned queries that answer the
+usual questions with a form.
 
 The file is opened in Datasette's immutable mode (`immutable=1`): SQLite reads it
 without locks and never writes, and Datasette offers no write of any kind on it.
 Immutable mode also ignores a write-ahead log, so an archive with a non-empty `-wal`
 file (a writer at work, or one that was killed) is refused rather than shown as it
-was before that writer's last commits.
+was before that writer's last commits. Every request other than a read is answered
+405 before Datasette sees it.
 
 Datasette is an optional extra (`pip install 'cwarchive[browse]'`): it is imported
 only inside the function that starts it, so every other command works without it.
