@@ -31,7 +31,20 @@ def register(group: click.Group) -> None:
     "--log",
     "log_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Append `METHOD<TAB>PATH<TAB>STATUS` per request to this file.",
+    help="Append `METHOD<TAB>PATH<TAB>STATUS<TAB>FAULT` per request to this file.",
+)
+@click.option(
+    "--faults",
+    "faults_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Fail, throttle and lie as this JSON spec says: rates per fault kind, "
+    "per-path overrides (docs/replay.md).",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    help="Seed of the fault draws: same seed, same faults for the same requests.",
 )
 @click.option(
     "--stop-on-stdin-eof",
@@ -40,26 +53,41 @@ def register(group: click.Group) -> None:
     help="Stop when stdin closes: a parent process's pipe, so the server ends with it.",
 )
 def replay_server(
-    directory: Path, port: int, log_file: Path | None, stop_on_stdin_eof: bool
+    directory: Path,
+    port: int,
+    log_file: Path | None,
+    faults_file: Path | None,
+    seed: int,
+    stop_on_stdin_eof: bool,
 ) -> None:
     """Serve DIRECTORY, laid out like the site, on http://127.0.0.1:PORT.
 
     Answers with Last-Modified and ETag, 304 to conditional requests, 404 for
     missing files, and the redirects, 410s and status overrides of DIRECTORY's
     `_rules.json` (see docs/replay.md). The first line printed names the URL.
+    With --faults, also 5xx, 429, resets, stalls, truncated, garbled and
+    mis-declared pages, gzip bombs, redirect loops and broken sitemaps.
 
     \b
     Examples:
       cwarchive replay-server fixtures/site --port 8080
       cwarchive crawl --site http://127.0.0.1:8080
       cwarchive replay-server /tmp/site --log requests.tsv
+      cwarchive replay-server /tmp/site --faults faults.json --seed 7 --log requests.tsv
     """
+    from cwarchive.testing.faults import FaultSpec
     from cwarchive.testing.replay import ReplayServer, serve_until_stopped
 
     if not directory.is_dir():
         raise CliError(f"{directory}: no such directory (the replay site's root)")
+    spec = None
+    if faults_file is not None:
+        try:
+            spec = FaultSpec.load(faults_file)
+        except (ValueError, TypeError) as error:
+            raise CliError(f"{faults_file}: {error}") from None
     try:
-        server = ReplayServer(directory, port=port, log=log_file).start()
+        server = ReplayServer(directory, port=port, log=log_file, faults=spec, seed=seed).start()
     except OSError as error:
         raise CliError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from error
     click.echo(f"serving {directory} on {server.url}")

@@ -33,6 +33,10 @@ def file_for(root: Path, path: str, query: str = "") -> Path | None:
     directory prefix stores its page as `<path>/index.html`; a query is stored in the
     name (`query_file_name`); a query without its own file is ignored, as a static
     origin would.
+
+    Only files inside `root` are ever answered: `.`/`..` segments (also
+    percent-encoded) are refused, and a file reached through a symbolic link must
+    resolve inside `root` too (a link inside the site to `/etc/passwd` is not served).
     """
     names = [unquote(part) for part in path.split("/") if part]
     if any(name in (".", "..") or "/" in name or "\0" in name for name in names):
@@ -45,8 +49,18 @@ def file_for(root: Path, path: str, query: str = "") -> Path | None:
         if candidate.is_dir():
             candidate = candidate / INDEX_FILE
         if candidate.is_file():
-            return candidate
+            # The path as asked (callers relate it to `root`), once its real place
+            # is known to be inside the site.
+            return candidate if is_inside(candidate, root) else None
     return None
+
+
+def is_inside(file: Path, root: Path) -> bool:
+    """True when `file`, symbolic links resolved, is `root` or below it."""
+    try:
+        return file.resolve(strict=True).is_relative_to(root.resolve(strict=True))
+    except (OSError, RuntimeError):  # a dangling link or a loop of links
+        return False
 
 
 def url_path_for_file(root: Path, file: Path) -> str:

@@ -3,7 +3,8 @@
 The crawler is tested and benchmarked against it, so it answers like a real origin
 where the crawler cares: `Last-Modified`/`ETag` with 304s, 404s, 410s, redirects and
 temporary failures configured in `_rules.json`, and a request log that tests read
-to prove what was (not) requested.
+to prove what was (not) requested. With a `FaultSpec` it also fails, throttles and
+lies on purpose (`cwarchive.testing.faults`, docs/replay.md "Faults").
 
 It is a `ThreadingHTTPServer` speaking HTTP/1.1 keep-alive with a deep listen
 backlog: `http.server`'s default backlog of 5 overflows under Scrapy's concurrency
@@ -23,15 +24,18 @@ import os
 import posixpath
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NamedTuple, overload
 from urllib.parse import urlsplit
 
+from cwarchive.testing.faults import Faults, FaultSpec, FaultyAnswer
 from cwarchive.testing.layout import CONTROL_FILES, LASTMOD_FILE, RULES_FILE, file_for, page_name
 
 logger = logging.getLogger(__name__)
@@ -142,10 +146,9 @@ class ReplaySite:
             return Answer(status, {"Location": location})
         if path in rules.gone:
             return Answer(410, {})
-        if path.startswith(tuple(f"/{name}" for name in CONTROL_FILES)):
-            return Answer(404, {})
         file = file_for(self.root, path, query)
-        if file is None:
+        # Checked on the file, not the URL: `//_rules.json` and `/%5Frules.json` name it too.
+        if file is None or file.relative_to(self.root).as_posix() in CONTROL_FILES:
             return Answer(404, {})
         stat = file.stat()
         body = file.read_bytes()
@@ -219,16 +222,61 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.status >= 400 and not body:
             body = f"<html><body><h1>{answer.status}</h1></body></html>\n".encode()
             answer.headers.setdefault("Content-Type", _DEFAULT_TYPE)
-        # Logged before answering: once a client has its response, the log shows it.
-        self.server.record(self.command, self.path, answer.status)
-        self.send_response(answer.status)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        if answer.status != 304:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if with_body and answer.status != 304:
-            self.wfile.write(body)
+        fault = self._fault(answer, body, host)
+        try:
+            if fault is not None:
+                self.server.record(self.command, self.path, fault.status or 0, fault.kind)
+                self._send_faulty(fault, with_body)
+                return
+            # Logged before answering: once a client has its response, the log shows it.
+            self.server.record(self.command, self.path, answer.status)
+            self.send_response(answer.status)
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            if answer.status != 304:
+                self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if with_body and answer.status != 304:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up (a refused huge page, a timeout): nothing to answer.
+            self.close_connection = True
+
+    def _fault(self, answer: Answer, body: bytes, host: str) -> FaultyAnswer | None:
+        faults = self.server.faults
+        if faults is None:
+            return None
+        content_type = answer.headers.get("Content-Type", "")
+        kind, rng = faults.decide(self.command, self.path, answer.status, content_type)
+        if kind is None:
+            return None
+        return faults.answer(kind, rng, self.path, host, (answer.status, answer.headers, body))
+
+    def _send_faulty(self, fault: FaultyAnswer, with_body: bool) -> None:
+        # Pauses wait on the server's stop event: stopping never waits for a stall.
+        if fault.pause_before:
+            self.server.stopping.wait(fault.pause_before)
+        if fault.status is not None:
+            self.send_response(fault.status)
+            for name, value in fault.headers.items():
+                self.send_header(name, value)
+            if fault.content_length is not None:
+                self.send_header("Content-Length", str(fault.content_length))
+            else:
+                self.send_header("Connection", "close")  # the body ends with the connection
+            self.end_headers()
+            if fault.pause_after_headers:
+                self.server.stopping.wait(fault.pause_after_headers)
+            if with_body:
+                self.wfile.write(fault.body if fault.send is None else fault.body[: fault.send])
+        if fault.close == "rst":
+            # SO_LINGER 0: close() sends a TCP reset instead of a FIN. socketserver's own
+            # shutdown would send a FIN first, so the socket is closed here.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.close_connection = True
+        elif fault.close == "fin" or fault.status is None:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request log replaces http.server's stderr line per request.
@@ -241,19 +289,39 @@ class _Server(ThreadingHTTPServer):
     # The point of this class: http.server's backlog of 5 drops connections under load.
     request_queue_size = 1024
 
-    def __init__(self, address: tuple[str, int], site: ReplaySite, log: Any) -> None:
+    def __init__(
+        self, address: tuple[str, int], site: ReplaySite, log: Any, faults: Faults | None
+    ) -> None:
         self.site = site
-        self.requests: list[tuple[str, str, int]] = []
+        self.faults = faults
+        self.entries: list[Logged] = []
+        self.stopping = threading.Event()
         self._log = log
         self._log_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def record(self, method: str, target: str, status: int) -> None:
-        self.requests.append((method, target, status))
+    def record(self, method: str, target: str, status: int, fault: str = "") -> None:
+        self.entries.append(Logged(method, target, status, fault))
         if self._log is not None:
             with self._log_lock:
-                self._log.write(f"{method}\t{target}\t{status}\n")
+                self._log.write(f"{method}\t{target}\t{status}\t{fault or '-'}\n")
                 self._log.flush()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up mid-answer is routine under faults, not a server bug.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
+class Logged(NamedTuple):
+    """One answered request: `fault` is the fault applied ("" for none; docs/replay.md)."""
+
+    method: str
+    target: str
+    status: int  # 0 when nothing was sent (a reset before any byte, a silent robots.txt)
+    fault: str
 
 
 class ReplayServer:
@@ -272,8 +340,11 @@ class ReplayServer:
         root_dir: str | os.PathLike[str],
         port: int = 0,
         log: str | os.PathLike[str] | None = None,
+        faults: FaultSpec | None = None,
+        seed: int = 0,
     ) -> None:
         self.site = ReplaySite(root_dir)
+        self.faults = Faults(faults, seed) if faults is not None else None
         self._port = port
         self._log_path = log
         self._log_file: Any = None
@@ -287,7 +358,7 @@ class ReplayServer:
             return self  # started already (`with spawn(...)`-style use)
         if self._log_path is not None:
             self._log_file = open(self._log_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._server = _Server(("127.0.0.1", self._port), self.site, self._log_file)
+        self._server = _Server(("127.0.0.1", self._port), self.site, self._log_file, self.faults)
         self._thread = threading.Thread(
             # A short poll keeps stop() quick; idle cost is negligible.
             target=self._server.serve_forever,
@@ -321,11 +392,16 @@ class ReplayServer:
     @property
     def requests(self) -> list[tuple[str, str, int]]:
         """(method, path+query, status) of every request answered, in order."""
-        return list(self._server.requests) if self._server else []
+        return [entry[:3] for entry in self.entries]
+
+    @property
+    def entries(self) -> list[Logged]:
+        """Every request answered, in order, with the fault applied to it."""
+        return list(self._server.entries) if self._server else []
 
     def clear_requests(self) -> None:
         if self._server:
-            self._server.requests.clear()
+            self._server.entries.clear()
 
     def stop(self) -> None:
         """Stop serving and close the log; safe to call again, from any thread."""
@@ -333,6 +409,7 @@ class ReplayServer:
             if self._stopped or self._server is None:
                 return
             self._stopped = True
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -365,10 +442,14 @@ class ReplayProcess:
         root_dir: str | os.PathLike[str],
         log: str | os.PathLike[str],
         port: int = 0,
+        faults: FaultSpec | None = None,
+        seed: int = 0,
     ) -> None:
         self.root = Path(root_dir)
         self.log = Path(log)
         self._port = port
+        self._faults = faults
+        self._seed = seed
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
 
@@ -379,6 +460,11 @@ class ReplayProcess:
             sys.executable, "-m", "cwarchive", "replay-server", str(self.root),
             "--port", str(self._port), "--log", str(self.log), "--stop-on-stdin-eof",
         ]  # fmt: skip
+        if self._faults is not None:
+            # The child reads the spec from a file, as `--faults` does from the shell.
+            spec_file = self.log.with_name(self.log.name + ".faults.json")
+            spec_file.write_text(json.dumps(self._faults.to_json(), indent=1), "utf-8")
+            command += ["--faults", str(spec_file), "--seed", str(self._seed)]
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
         )
@@ -399,6 +485,10 @@ class ReplayProcess:
     @property
     def requests(self) -> list[tuple[str, str, int]]:
         return read_log(self.log)
+
+    @property
+    def entries(self) -> list[Logged]:
+        return read_log(self.log, with_faults=True)
 
     def stop(self) -> None:
         process = self._process
@@ -423,10 +513,14 @@ class ReplayProcess:
 
 
 def spawn(
-    root_dir: str | os.PathLike[str], log: str | os.PathLike[str], port: int = 0
+    root_dir: str | os.PathLike[str],
+    log: str | os.PathLike[str],
+    port: int = 0,
+    faults: FaultSpec | None = None,
+    seed: int = 0,
 ) -> ReplayProcess:
     """Start the replay server in a child process; `.url`, `.requests`, `.stop()`."""
-    return ReplayProcess(root_dir, log, port).start()
+    return ReplayProcess(root_dir, log, port, faults=faults, seed=seed).start()
 
 
 def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False) -> None:
@@ -450,17 +544,32 @@ def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False
         server.wait()
 
 
-def read_log(path: str | os.PathLike[str]) -> list[tuple[str, str, int]]:
-    """The request log written with `--log`: (method, path+query, status) per line."""
+@overload
+def read_log(
+    path: str | os.PathLike[str], *, with_faults: Literal[False] = False
+) -> list[tuple[str, str, int]]: ...
+@overload
+def read_log(path: str | os.PathLike[str], *, with_faults: Literal[True]) -> list[Logged]: ...
+def read_log(
+    path: str | os.PathLike[str], *, with_faults: bool = False
+) -> list[tuple[str, str, int]] | list[Logged]:
+    """The request log written with `--log`: (method, path+query, status) per line.
+
+    `with_faults`: `Logged` entries, with the fault of the 4th column ("" for none,
+    and for the 3-column lines of logs written before faults existed).
+    """
     try:
         text = Path(path).read_text("utf-8")
     except FileNotFoundError:
         return []
     entries = []
     for line in text.splitlines():
-        method, target, status = line.split("\t")
-        entries.append((method, target, int(status)))
-    return entries
+        method, target, status, *rest = line.split("\t")
+        fault = rest[0] if rest and rest[0] != "-" else ""
+        entries.append(Logged(method, target, int(status), fault))
+    if with_faults:
+        return entries
+    return [(entry.method, entry.target, entry.status) for entry in entries]
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:
