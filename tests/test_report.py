@@ -72,6 +72,7 @@ DESIGNED = {
     ("cancerwise/article-09", "reviewed", 4),
     ("cancerwise/article-09", "reviewers", 4),
     ("cancerwise/article-10", "reviewed", 4),
+    ("cancerwise/article-12", "reviewed", 4),
 }
 
 
@@ -165,7 +166,7 @@ def build(db_url: str) -> None:
     run 3: 1 retitled and reviewed by someone else; 5's body changes (not a listed
            field); 6 gone (removed); 7 not modified (304)
     run 4: 9 reviewed for the first time; 2 retitled again with a new body; 10's
-           review date goes back; a tag is renamed
+           review date goes back; 12's review date disappears; a tag is renamed
     run 5: nothing changes
     """
     archive = Archive.open(db_url, batch_size=7)
@@ -203,6 +204,7 @@ def build(db_url: str) -> None:
             },
             9: {"reviewed": "2025-06-01", "reviewers": [reviewer(2)]},
             10: {"reviewed": "2022-01-01"},
+            12: {"reviewed": None},
         },
     )
     site.run(5, {}, mode="incremental")
@@ -323,6 +325,7 @@ def test_the_report_lists_every_change_and_its_pages(archive_url: str, tmp_path:
     assert "<b>" not in source and "&lt;b&gt;" in source
     shown = "".join(index.text)
     assert f"{RARE} (asked)" in shown and "Uterine Cancers (asked)" in shown
+    assert "review date removed (not drawn)1" in shown
     assert 'name="viewport"' in source and "@media (max-width: 700px)" in source
 
     # Article 2: retitled twice, its body changed in run 4, shown word by word, escaped.

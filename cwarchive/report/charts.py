@@ -158,13 +158,15 @@ def _months_between(first: str, last: str) -> list[str]:
     return months
 
 
-def review_months_chart(counts: Sequence[tuple[str, int]], out: Path) -> str:
+def review_months_chart(counts: Sequence[tuple[str, int]], dropped: int, out: Path) -> str:
     """Bars: re-reviews per month of the new review date, months without any at zero."""
     figure, axes = _figure("Re-reviews per month")
     if not counts:
-        _empty(axes, "No review date changed in this range")
+        _empty(axes, "No new review date in this range")
         _save(figure, out)
-        return "Re-reviews per month: no article's review date changed in this range."
+        return "Re-reviews per month: no article got a new review date in this range" + (
+            f" ({dropped} review dates were removed)." if dropped else "."
+        )
     by_month = dict(counts)
     months = _months_between(counts[0][0], counts[-1][0])
     values = [by_month.get(m, 0) for m in months]
@@ -181,7 +183,8 @@ def review_months_chart(counts: Sequence[tuple[str, int]], out: Path) -> str:
     return (
         f"Bar chart of articles re-reviewed per month of their new review date, "
         f"{months[0]} to {months[-1]}: {sum(values)} re-reviews; the busiest month was "
-        f"{busiest[0]} with {busiest[1]}."
+        f"{busiest[0]} with {busiest[1]}"
+        + (f"; {dropped} review dates removed are not counted." if dropped else ".")
     )
 
 
@@ -271,7 +274,11 @@ def draw(data: ReportData, out_dir: Path) -> list[Chart]:
     images = out_dir / "images"
     charts = [
         ("runs", "Articles per run", lambda p: runs_chart(data.runs, p)),
-        ("reviews", "Re-reviews per month", lambda p: review_months_chart(data.review_months, p)),
+        (
+            "reviews",
+            "Re-reviews per month",
+            lambda p: review_months_chart(data.review_months, data.reviews_dropped, p),
+        ),
         (
             "review-age",
             "Days from publication to last review",

@@ -223,8 +223,11 @@ def _chart_data(name: str, data: ReportData) -> Markup | None:
                 for r in data.runs
             ],
         )
-    if name == "reviews" and data.review_months:
-        return _table(("month", "re-reviews"), list(data.review_months))
+    if name == "reviews" and (data.review_months or data.reviews_dropped):
+        rows: list[tuple[str, int]] = list(data.review_months)
+        if data.reviews_dropped:
+            rows.append(("review date removed (not drawn)", data.reviews_dropped))
+        return _table(("month", "re-reviews"), rows)
     if name == "review-age" and data.review_ages:
         days = data.review_ages
         quartiles = statistics.quantiles(days, n=4) if len(days) > 1 else [days[0]] * 3
