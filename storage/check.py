@@ -268,7 +268,8 @@ class _Checker:
                     ]
                     self.add(
                         "dangling_reference",
-                        f"{table.name}.{column.name} = {value}: no such row in {target.table.name}",
+                        f"{table.name}.{column.name} points at {target.table.name} row "
+                        f"{value}, which does not exist",
                         *ids,
                         (f"{table.name}.{column.name}", value),
                     )
@@ -281,7 +282,7 @@ class _Checker:
         for obs_id, article_id, version_id, owner in self.conn.execute(query):
             self.add(
                 "wrong_article",
-                f"observation {obs_id} of article {article_id} points at version "
+                f"observation {obs_id} of article {article_id} points at versions row "
                 f"{version_id}, a version of article {owner}",
                 ("observations.id", obs_id),
                 ("versions.id", version_id),
@@ -510,7 +511,7 @@ class _Checker:
         # A later number never comes from an earlier run: numbers are given in order.
         later = Version.__table__.alias("later")
         query = (
-            select(Version.article_id, Version.id, later.c.id, Version.number, later.c.number)
+            select(Version.article_id, later.c.id, Version.number, later.c.number)
             .join(
                 later,
                 and_(
@@ -520,27 +521,26 @@ class _Checker:
             )
             .where(later.c.first_run_id < Version.first_run_id)
         )
-        for article_id, version_id, later_id, number, later_number in self.conn.execute(query):
+        for article_id, later_id, number, later_number in self.conn.execute(query):
             self.add(
                 "version_numbers",
                 f"article {article_id}: version {later_number} was first seen in an earlier "
                 f"run than version {number}",
                 ("articles.id", article_id),
-                ("versions.id", version_id),
                 ("versions.id", later_id),
             )
         # Every version came from a page: a fetch or a reparse in the run that added it.
-        query = select(Version.id, Version.article_id, Version.first_run_id).where(
+        query = select(Version.id, Version.number, Version.article_id, Version.first_run_id).where(
             ~exists().where(
                 Observation.version_id == Version.id,
                 Observation.run_id == Version.first_run_id,
                 Observation.kind.in_(("fetched", "reparsed")),
             )
         )
-        for version_id, article_id, run_id in self.conn.execute(query):
+        for version_id, number, article_id, run_id in self.conn.execute(query):
             self.add(
                 "version_observation",
-                f"version {version_id} of article {article_id} has no fetched or reparsed "
+                f"version {number} of article {article_id} has no fetched or reparsed "
                 f"observation in run {run_id}, its first run",
                 ("versions.id", version_id),
             )
@@ -564,20 +564,24 @@ class _Checker:
             .subquery()
         )
         last_reparse = select(func.max(Run.id)).where(Run.mode == "reparse").scalar_subquery()
+        fetched = Version.__table__.alias("fetched")
         query = (
             select(
                 Article.id,
                 Article.article_key,
                 Article.current_version_id,
                 Version.article_id.label("owner"),
+                Version.number,
                 Observation.id.label("observation"),
                 Observation.run_id,
                 Observation.version_id,
+                fetched.c.number.label("fetched_number"),
                 last_reparse.label("last_reparse"),
             )
             .outerjoin(Version, Version.id == Article.current_version_id)
             .outerjoin(latest, latest.c.article_id == Article.id)
             .outerjoin(Observation, Observation.id == latest.c.id)
+            .outerjoin(fetched, fetched.c.id == Observation.version_id)
             .order_by(Article.id)
         )
         for row in self.conn.execute(query):
@@ -590,7 +594,8 @@ class _Checker:
             elif row.owner != row.id:
                 self.add(
                     "current_version",
-                    f"{row.article_key}: current version {current} belongs to article {row.owner}",
+                    f"{row.article_key}: its current version (versions row {current}) "
+                    f"belongs to article {row.owner}",
                     ids,
                     ("versions.id", current),
                 )
@@ -601,10 +606,11 @@ class _Checker:
             ):
                 self.add(
                     "current_version",
-                    f"{row.article_key}: current version is {current}, but its latest fetch "
-                    f"(observation {row.observation}, run {row.run_id}) read version "
-                    f"{row.version_id} and no reparse came after",
+                    f"{row.article_key}: current version is version {row.number}, but its "
+                    f"latest fetch (observation {row.observation}, run {row.run_id}) read "
+                    f"version {row.fetched_number} and no reparse came after",
                     ids,
+                    ("versions.id", current),
                     ("observations.id", row.observation),
                 )
 
