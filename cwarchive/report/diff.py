@@ -17,10 +17,13 @@ from cwarchive.report.markup import Markup, element, escape, join
 
 # Unchanged paragraphs shown around a change; longer unchanged stretches fold.
 CONTEXT = 1
-# Below this similarity two paragraphs are shown as one removed and one added whole:
-# a word-level diff of unrelated text is noise.
+# Below this share of matching words, two paragraphs are shown as one removed and one
+# added whole.
 SIMILAR = 0.4
-_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
+# A word with the spaces after it (or a run of punctuation, or leading space): spaces
+# as tokens of their own would match everywhere, making unrelated paragraphs look
+# alike and the comparison several times slower.
+_TOKENS = re.compile(r"\w+\s*|[^\w\s]+\s*|\s+")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -28,12 +31,23 @@ def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def word_diff(old: str, new: str) -> tuple[Markup, Markup]:
-    """The two paragraphs with the removed words in `<del>` and the added in `<ins>`."""
+def word_diff(old: str, new: str, *, similar: float = 0.0) -> tuple[Markup, Markup] | None:
+    """The two texts with the removed words in `<del>` and the added in `<ins>`; None
+    when less than `similar` of their words match (a word diff of unrelated text is
+    noise)."""
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # The quick upper bounds first: unrelated paragraphs are common in a rewrite, and
+    # the full comparison is quadratic in their length.
+    if similar and (
+        matcher.real_quick_ratio() < similar
+        or matcher.quick_ratio() < similar
+        or matcher.ratio() < similar
+    ):
+        return None
     left: list[Markup] = []
     right: list[Markup] = []
-    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         removed, added = "".join(a[i1:i2]), "".join(b[j1:j2])
         if op == "equal":
             left.append(escape(removed))
@@ -81,8 +95,9 @@ def diff_rows(old: str, new: str, *, context: int = CONTEXT) -> list[Markup]:
             continue
         for removed, added in zip_longest(a[i1:i2], b[j1:j2]):
             if removed is not None and added is not None:
-                if SequenceMatcher(None, removed, added, autojunk=False).ratio() >= SIMILAR:
-                    rows.append(_row("changed", *word_diff(removed, added)))
+                words = word_diff(removed, added, similar=SIMILAR)
+                if words is not None:
+                    rows.append(_row("changed", *words))
                     continue
                 rows.append(_row("removed", element("del", removed), None))
                 rows.append(_row("added", None, element("ins", added)))

@@ -115,7 +115,9 @@ def _old_new(change: Change) -> Markup:
     old, new = _value(change.field, change.old), _value(change.field, change.new)
     if change.field == "title" and change.old is not None and change.new is not None:
         # A retitle is often a few words: show which.
-        before, after = word_diff(old, new)
+        words = word_diff(old, new)
+        assert words is not None  # no threshold: always a diff
+        before, after = words
         return join([element("span", before, class_="old"), _arrow(), element("span", after)])
     return join([element("span", old, class_="old"), _arrow(), element("span", new)])
 
