@@ -381,6 +381,11 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2 and message in result.stderr, result.stderr
         assert result.stderr.count("\n") == 1
 
+    # Nothing listens on port 1: refused at once, the password not repeated.
+    down = report("--db", "postgresql://u:secret@127.0.0.1:1/x", "--out", str(tmp_path / "r"))
+    assert down.exit_code == 2 and "cannot read the archive" in down.stderr
+    assert "secret" not in down.stderr and down.stderr.count("\n") == 1
+
     missing = report("--db", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "r"))
     assert missing.exit_code == 2 and "no archive" in missing.stderr
     assert not (tmp_path / "none.sqlite").exists()

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
 from cwarchive.report import MissingMatplotlib, ReportError, require, write_report
 from storage import ArchiveError, report_data
+from storage.db import normalize_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -26,6 +28,14 @@ if TYPE_CHECKING:
 def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
     group.add_command(report)
+
+
+def _shown(db_url: str) -> str:
+    """The URL for an error message, its password masked."""
+    try:
+        return make_url(normalize_url(db_url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return db_url
 
 
 def _first_line(error: BaseException) -> str:
@@ -98,7 +108,7 @@ def report(
     except (ArchiveError, report_data.UnknownTag) as error:
         raise CliError(str(error)) from None
     except SQLAlchemyError as error:  # a bad URL, an unreachable server
-        raise CliError(f"cannot read the archive {db_url}: {_first_line(error)}") from None
+        raise CliError(f"cannot read the archive {_shown(db_url)}: {_first_line(error)}") from None
     try:
         written = write_report(data, out_dir)
     except ReportError as error:
