@@ -34,9 +34,15 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
-# Article pages are ~100 KB; anything near this is not an article.
+# Real pages are 75-110 KB (articles, listings), the Cancerwise sitemap ~0.5 MB and a
+# full-size one a few MB: 16 MiB leaves room for any real page, and a body past it (on
+# the wire, or expanded from gzip: a bomb) fails the page with "too large" instead of
+# filling memory. A page past 4 MiB is logged as a warning: something changed.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# A body shorter than its Content-Length fails (Scrapy's default, kept on purpose):
+# a cut page must never look like a whole one.
+DOWNLOAD_FAIL_ON_DATALOSS = True
 
 RETRY_ENABLED = True
 RETRY_TIMES = 3
@@ -70,8 +76,17 @@ DOWNLOADER_MIDDLEWARES = {
     # Catches what the spider did not build (redirect targets on the site's host);
     # runs before the robots middleware (100) so the root's robots.txt is obeyed.
     "crawler.middlewares.SiteRootDownloaderMiddleware": 50,
+    # Nothing off the site is requested (redirects, foreign sitemap entries); before
+    # the robots middleware, which would fetch that host's robots.txt first.
+    "crawler.middlewares.OffsiteGuardMiddleware": 60,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
+    # In response order before HttpCompression (590): bodies decoded whole or refused.
+    "crawler.middlewares.StrictDecompressionMiddleware": 595,
+    # In response order before the redirect middleware (600) follows a 3xx.
+    "crawler.middlewares.RedirectLoopMiddleware": 610,
     # After HttpCompression (590) and redirects (600) in response order: the WARC
     # gets the bytes as sent, 301s included.
     "crawler.middlewares.WarcMiddleware": 950,

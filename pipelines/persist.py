@@ -1,7 +1,10 @@
 """Persist every page of the run through the archive (`storage.Archive`).
 
 The run's lifecycle follows the spider's: `start_run` when it opens, `finish_run`
-when it closes, with the status read from the close reason. Writes are batched by
+when it closes, with the status read from the close reason and the error rate: a run
+that finished with more errors than `ARCHIVE_MAX_ERROR_RATE` is `failed`, so storage
+applies none of its removals (a failing server is no evidence that pages are gone).
+Writes are batched by
 the archive itself (`ARCHIVE_BATCH_SIZE`); each article is one transaction there, so
 a killed crawl never leaves half an article.
 
@@ -23,6 +26,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 
+from crawler.extensions import error_rate
 from crawler.items import PageItem, PageKind
 from crawler.parsers import PARSER_VERSION
 from crawler.urls import SITE
@@ -57,8 +61,12 @@ _OUTCOME_STATS: dict[str, tuple[str, ...]] = {
 }
 
 
-def run_status(reason: str) -> str:
-    return _RUN_STATUS.get(reason, "failed")
+def run_status(reason: str, rate: float = 0.0, max_rate: float = 1.0) -> str:
+    """The run's status from Scrapy's close reason and its error rate."""
+    status = _RUN_STATUS.get(reason, "failed")
+    if status == "completed" and rate > max_rate:
+        return "failed"
+    return status
 
 
 def archive_page(item: PageItem) -> Page:
@@ -84,6 +92,7 @@ class PersistPipeline:
         self.archive_class = archive_class
         self.batch_size = crawler.settings.getint("ARCHIVE_BATCH_SIZE")
         self.mode = crawler.settings.get("ARCHIVE_MODE", "incremental")
+        self.max_error_rate = crawler.settings.getfloat("ARCHIVE_MAX_ERROR_RATE", 1.0)
         self.site_root = crawler.settings.get("ARCHIVE_SITE_ROOT") or SITE
         # Opened here, not when the spider opens: a database that cannot be opened
         # (schema out of date, bad URL) stops the crawl before any request is made.
@@ -110,7 +119,14 @@ class PersistPipeline:
     def _on_spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archive is None:
             return
-        status = run_status(reason)
+        rate = error_rate(self.stats.get_stats())
+        status = run_status(reason, rate, self.max_error_rate)
+        if status == "failed" and reason == "finished":
+            logger.warning(
+                "run %(run)s failed: error rate %(rate).4f is over ARCHIVE_MAX_ERROR_RATE "
+                "%(max).4f; no article is marked removed",
+                {"run": self.run_id, "rate": rate, "max": self.max_error_rate},
+            )
         try:
             self.archive.finish_run(
                 self.run_id, status=status, pages_fetched=self.stats.get_value("archive/pages", 0)

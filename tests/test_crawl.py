@@ -224,9 +224,10 @@ def test_failed_fetches_are_errors_of_the_run(
     result = crawl(server, db)
     assert result["errors"] == 1 and result["new"] == 30
     assert query(db, "runs")[0]["errors"] == 1
-    # The same run with no tolerance: completed, but exit status 1.
+    # The same run with no tolerance: failed (it removes nothing), exit status 1.
     strict = crawl(server, db, "--max-error-rate", "0", expect=1)
-    assert strict["status"] == "completed" and strict["errors"] == 1
+    assert strict["status"] == "failed" and strict["errors"] == 1
+    assert query(db, "runs")[1]["status"] == "failed"
 
 
 def test_scrapy_crawl_in_the_repository_uses_the_same_settings(

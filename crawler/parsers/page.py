@@ -53,11 +53,15 @@ def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
     if _is_not_found_page(root, meta):
         raise PageError("page not found (404 page)")
     kind = listing_kind(canonical_url)
+    if (kind is not None or is_article_url(canonical_url)) and not _DOCUMENT_END.search(
+        raw[-65536:]
+    ):
+        # The recovering parser reads a cut page as a whole one: an article without its
+        # end, a listing without its last cards and sidebar counts (false tag counts).
+        raise PageError("truncated page (no </html>)")
     if kind is not None:
         return parse_listing(root, url, kind)
     if is_article_url(canonical_url):
-        if not _DOCUMENT_END.search(raw[-65536:]):
-            raise PageError("truncated page (no </html>)")
         return parse_article(root, meta, url, canonical_url)
     if section_of(canonical_url) is None:
         raise PageError(f"not a page of the archived sections: {canonical_url}")

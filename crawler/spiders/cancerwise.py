@@ -23,18 +23,29 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Self
 
+from lxml import etree
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
-from scrapy.http import Response
+from scrapy.exceptions import (
+    DontCloseSpider,
+    DownloadCancelledError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.sitemap import sitemap_urls_from_robots
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.freshness import conditional_headers, is_fresh, parse_lastmod
 from crawler.items import PageItem, PageKind
-from crawler.parsers import PageError, parse_page
+from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
+from crawler.middlewares.offsite import is_on_site, root_netloc
+from crawler.middlewares.refused import Refused
+from crawler.parsers import parse_page
 from crawler.urls import (
     SITE,
     article_key,
@@ -62,6 +73,17 @@ _ARTICLE_STATUSES = [304, 404, 410]
 _PRIORITY_SITEMAP = 100
 _PRIORITY_LISTING = 50
 _PRIORITY_ARTICLE = 0
+
+# A sitemap is read only when it is well-formed XML without a DTD: a cut one could
+# carry a cut `<lastmod>` (a wrong date that spares a fetch), and no sitemap needs
+# entities. Never from the network, never expanded.
+_SITEMAP_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, recover=False, huge_tree=False
+)
+_SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
+# Scrapy wraps the reasons of a lost connection: "[<twisted.python.failure.Failure
+# twisted.internet.error.ConnectionLost: Connection to the other side was lost ...>]".
+_WRAPPED_FAILURE = re.compile(r"Failure [\w.]*?(\w+): (.*?)>\]?$", re.DOTALL)
 
 
 def normalize_section(name: str) -> str:
@@ -100,6 +122,8 @@ class CancerwiseSpider(SitemapSpider):
         self._seen_items: list[PageItem] = []
         self._article_requests = 0
         self._phase = "discovery"
+        self.root: str | None = None  # host:port of the replay root, if any
+        self.max_size = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -125,6 +149,8 @@ class CancerwiseSpider(SitemapSpider):
         names += [f"{section.split('/')[0]}-sitemap.xml" for section in self.sections]
         alternatives = "|".join(re.escape(name) for name in dict.fromkeys(names))
         self.wanted_sitemaps = re.compile(rf"/(?:{alternatives})(?:\.gz)?$")
+        self.root = root_netloc(crawler)
+        self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         self.known = self._read_known(settings.get("ARCHIVE_DB_URL"))
 
     def _read_known(self, db_url: str | None) -> dict[str, KnownArticle]:
@@ -157,8 +183,14 @@ class CancerwiseSpider(SitemapSpider):
         # narrowed to ours (the base class follows every one robots.txt declares).
         if response.url.endswith("/robots.txt"):
             for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                if self.wanted_sitemaps.search(url):
+                # Another host's sitemap would list that host's pages: not ours.
+                if self.wanted_sitemaps.search(url) and is_on_site(url, self.root):
                     yield self._sitemap_request(url)
+            return
+        problem = self._sitemap_problem(response)
+        if problem is not None:
+            # Refused whole: its entries are not used, and the run shows why.
+            yield self._failed(response.request, "bad_sitemap", problem, response=response)
             return
         for request in super()._parse_sitemap(response):
             if request.callback == self._parse_sitemap:
@@ -169,6 +201,28 @@ class CancerwiseSpider(SitemapSpider):
                 yield self._article_request(request.url)
         yield from self._seen_items
         self._seen_items.clear()
+
+    def _sitemap_problem(self, response: Response) -> str | None:
+        """Why this response is not a sitemap to read, or None when it is one."""
+        body = response.body
+        if body[:3] == b"\x1f\x8b\x08":  # a .xml.gz file, served as is
+            try:
+                body = decompress(body, "gzip", self.max_size)
+            except (CorruptBody, TooLarge) as error:
+                return f"bad sitemap: {error}"
+        if not body.strip():
+            return "bad sitemap: empty"
+        try:
+            root = etree.fromstring(body, _SITEMAP_PARSER)
+        except etree.XMLSyntaxError as error:
+            return f"malformed sitemap: {error}"
+        tree = root.getroottree()
+        if tree.docinfo.internalDTD is not None:
+            return "bad sitemap: it declares a DTD (entities are not read)"
+        name = etree.QName(root).localname if isinstance(root.tag, str) else ""
+        if name not in _SITEMAP_ROOTS:
+            return f"not a sitemap: the root element is <{name}>"
+        return None
 
     def _sitemap_request(self, url: str) -> Request:
         return Request(
@@ -185,7 +239,14 @@ class CancerwiseSpider(SitemapSpider):
         """Keep the entries to fetch; the rest of this run's sitemap decisions live here."""
         for entry in entries:
             loc = entry.get("loc") or ""
-            if not loc or section_of(loc) not in self.sections:
+            if not loc:
+                continue
+            if not is_on_site(loc, self.root):
+                # Another host's URL with a section-looking path: fetching it would
+                # store that host's page under the site's URL.
+                self.crawler.stats.inc_value("archive/discovery/offsite_entries")
+                continue
+            if section_of(loc) not in self.sections:
                 continue
             if is_article_url(loc):
                 if self._want_sitemap_article(loc, entry.get("lastmod")):
@@ -281,7 +342,7 @@ class CancerwiseSpider(SitemapSpider):
         item = self._item(response, PageKind.LISTING, url=url)
         try:
             record = parse_page(response.body, url)
-        except PageError:
+        except Exception:  # a PageError, or a parser bug: never a spider error
             yield item  # the validate pipeline parses again and records why
             return
         item.record = record  # parsed once: the validate pipeline reuses it
@@ -318,8 +379,8 @@ class CancerwiseSpider(SitemapSpider):
         """Links to listing pages of `kinds` (facet, author) in the configured sections."""
         marks = {"facet": "cq:tags", "author": "/author/"}
         selector = ", ".join(f"a[href*='{marks[kind]}']::attr(href)" for kind in kinds)
-        if not selector:
-            return
+        if not selector or not isinstance(response, TextResponse):
+            return  # parse_page read it as HTML, but Scrapy's selectors need a text type
         for href in response.css(selector).getall():
             link = site_url(response.urljoin(href))
             if section_of(link) in self.sections and listing_kind(link) in kinds:
@@ -361,28 +422,38 @@ class CancerwiseSpider(SitemapSpider):
 
     def _on_error(self, failure: Failure) -> Iterator[PageItem]:
         """A fetch that failed for good (after retries): counted, recorded, never fatal."""
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # disallowed by robots.txt, filtered on purpose: not an error
+        if is_robots_refusal(failure):
+            return  # disallowed by robots.txt: not fetched on purpose, not an error
+        kind, reason = failure_reason(failure, self.max_size)
+        status = failure.value.response.status if failure.check(HttpError) else None
+        request = failure.request
+        if failure.check(Refused) and request.meta.get("redirect_urls"):
+            # The page that failed is the one asked for, not where its redirects led.
+            request = request.replace(url=request.meta["redirect_urls"][0])
+        yield self._failed(request, kind, reason, status=status)
+
+    def _failed(
+        self,
+        request: Request,
+        kind: str,
+        reason: str,
+        status: int | None = None,
+        response: Response | None = None,
+    ) -> PageItem:
+        """The error row of a page that failed: counted as a fetch error of the run."""
         stats = self.crawler.stats
         stats.inc_value("archive/fetch_errors")
-        status = None
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            stats.inc_value(f"archive/fetch_errors/http_{status}")
-            reason = f"HTTP {status}"
-        else:
-            stats.inc_value("archive/fetch_errors/no_response")
-            reason = f"no response: {failure.getErrorMessage()}"
-        logger.warning(
-            "fetch failed: %(url)s: %(reason)s", {"url": failure.request.url, "reason": reason}
-        )
+        stats.inc_value(f"archive/fetch_errors/{kind}")
+        logger.warning("fetch failed: %(url)s: %(reason)s", {"url": request.url, "reason": reason})
+        url = request.url
         # An item, so the run's error rows in the archive show it beside parse errors.
-        yield PageItem(
-            url=site_url(failure.request.url),
+        return PageItem(
+            url=site_url(url) if is_on_site(url, self.root) else url,
             kind=PageKind.FAILED,
-            status=status,
+            status=status if response is None else response.status,
+            body=b"" if response is None else response.body,
             fetched_at=datetime.now(UTC),
-            fetched_url=failure.request.url,
+            fetched_url=url,
             error=reason,
         )
 
@@ -420,3 +491,44 @@ class CancerwiseSpider(SitemapSpider):
             if self._claim_article(key):
                 self.crawler.stats.inc_value("archive/discovery/rechecks")
                 yield self._article_request(known.last_url, recheck=True)
+
+
+def is_robots_refusal(failure: Failure) -> bool:
+    """Scrapy's robots.txt middleware refused the request (the one deliberate ignore)."""
+    error = failure.value
+    return (
+        isinstance(error, IgnoreRequest)
+        and not isinstance(error, HttpError | Refused)
+        and str(error) == "Forbidden by robots.txt"
+    )
+
+
+def failure_reason(failure: Failure, max_size: int = 0) -> tuple[str, str]:
+    """(stat name, error row reason) of a fetch that failed for good; never an empty reason."""
+    error = failure.value
+    message = failure.getErrorMessage().strip()
+    if isinstance(error, HttpError):
+        status = error.response.status
+        return f"http_{status}", f"HTTP {status}"
+    if isinstance(error, Refused):
+        return error.kind, error.reason
+    if isinstance(error, DownloadTimeoutError):
+        return "timeout", f"timeout: {message}" if message else "timeout"
+    if isinstance(error, ResponseDataLossError):
+        # Scrapy raises it without a message: the body ended before its Content-Length.
+        return "data_loss", "body cut short: the connection closed before Content-Length bytes"
+    if isinstance(error, DownloadCancelledError | CancelledError):
+        # Scrapy's HTTP handler cancels a download for one reason: a body over
+        # DOWNLOAD_MAXSIZE, announced (with a message) or counted while it arrives
+        # (without one). A timeout is DownloadTimeoutError.
+        if message:
+            return "too_large", f"too large: {message}"
+        return "too_large", f"too large: the body passed DOWNLOAD_MAXSIZE ({max_size} B)"
+    if isinstance(error, IgnoreRequest):
+        # Scrapy's own: "max redirections reached", a brotli body over the maximum ...
+        return "ignored", f"not fetched: {message or type(error).__name__}"
+    name = type(error).__name__
+    wrapped = _WRAPPED_FAILURE.search(message)
+    if wrapped:  # the twisted failure inside, by name: "ConnectionLost: Connection ..."
+        message = f"{wrapped.group(1)}: {wrapped.group(2).strip()}"
+    return "no_response", f"no response: {name}: {message}" if message else f"no response: {name}"
