@@ -148,7 +148,7 @@ def _check_rates(rates: dict[str, Any], where: str) -> None:
     unknown = sorted(set(rates) - set(KINDS))
     if unknown:
         raise ValueError(
-            f"{where}: unknown fault kinds {', '.join(unknown)} (known: {', '.join(KINDS)})"
+            f"{where}: unknown fault kinds: {', '.join(unknown)} (known: {', '.join(KINDS)})"
         )
     for kind, rate in rates.items():
         if not isinstance(rate, int | float) or not 0 <= rate <= 1:
