@@ -43,8 +43,6 @@ from storage import db, search
 from storage.db import ArchiveError
 
 INSTALL = "pip install 'cwarchive[browse]'"
-DEFAULT_PORT = 8001
-DEFAULT_HOST = "127.0.0.1"
 
 
 # -- what Datasette shows: titles, descriptions, columns -----------------------------------

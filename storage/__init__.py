@@ -1,9 +1,34 @@
 """The versioned archive: SQLAlchemy models, Alembic migrations and the `Archive` API.
 
 See docs/architecture.md (the contract) and docs/storage.md (schema, rules, queries).
+
+The names below are imported on first use (PEP 562), so that importing a light
+submodule (`storage.vocabulary`, `storage.locations`) does not import SQLAlchemy and
+Alembic: the CLI's start-up depends on it.
 """
 
-from storage.archive import Archive, KnownArticle
-from storage.db import ArchiveError, NoArchive, SchemaOutOfDate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from storage.archive import Archive, KnownArticle
+    from storage.db import ArchiveError, NoArchive, SchemaOutOfDate
+
+_EXPORTS = {
+    "Archive": "storage.archive",
+    "KnownArticle": "storage.archive",
+    "ArchiveError": "storage.db",
+    "NoArchive": "storage.db",
+    "SchemaOutOfDate": "storage.db",
+}
 
 __all__ = ["Archive", "ArchiveError", "KnownArticle", "NoArchive", "SchemaOutOfDate"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'storage' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 
 from storage import search
+from storage.locations import normalize_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -34,15 +34,6 @@ class SchemaOutOfDate(ArchiveError):
 
 class NoArchive(ArchiveError):
     """A read-only command was pointed at a database with no archive in it."""
-
-
-def normalize_url(db_url: str) -> str:
-    """A plain path becomes a SQLite URL; `postgresql://` uses psycopg 3."""
-    if "://" not in db_url:
-        return "sqlite:///" + os.path.abspath(db_url)
-    if db_url.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + db_url.split("://", 1)[1]
-    return db_url
 
 
 def _dumps(value: Any) -> str:

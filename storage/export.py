@@ -32,9 +32,10 @@ from storage import readonly
 from storage.db import ArchiveError
 from storage.models import Run
 from storage.queries import DIFF_FIELDS
+from storage.vocabulary import EXPORT_BATCH_SIZE, EXPORT_FORMATS, EXPORT_WHATS
 
-BATCH_SIZE = 1000
-FORMATS = ("csv", "jsonl", "parquet")
+BATCH_SIZE = EXPORT_BATCH_SIZE
+FORMATS = EXPORT_FORMATS
 PARQUET_INSTALL = "pip install 'cwarchive[parquet]'"
 
 
@@ -146,7 +147,8 @@ EXPORTS: dict[str, Export] = {
     ),
     "runs": Export(_RUN_COLUMNS),
 }
-WHATS = tuple(EXPORTS)
+WHATS = EXPORT_WHATS
+assert set(WHATS) == set(EXPORTS), "storage.vocabulary.EXPORT_WHATS names every export"
 CHANGE_FIELDS = DIFF_FIELDS
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from crawler.record import ARTICLE_FIELDS
+from storage.vocabulary import VERSION_FIELDS as VERSION_FIELDS  # re-exported: the read side
 
 # Stable constraint names, so migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -174,14 +174,6 @@ class Version(Base):
     headings: Mapped[list[str]] = mapped_column(JsonType)
     body_text: Mapped[str] = mapped_column(Text)
     word_count: Mapped[int] = mapped_column(Integer)
-
-
-# The record fields stored on a version row, besides the bookkeeping columns: all but
-# the page type, the fetch URL and the key (on observations and articles) and the
-# site-wide tag counts (in their own tables).
-VERSION_FIELDS = tuple(
-    name for name in ARTICLE_FIELDS if name not in ("page_type", "url", "article_key", "tag_counts")
-)
 
 
 class VersionReviewer(Base):

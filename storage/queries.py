@@ -22,9 +22,7 @@ from storage.models import (
     TagLabel,
     Version,
 )
-
-# Fields `diff` compares: every record field stored on a version.
-DIFF_FIELDS = tuple(name for name in VERSION_FIELDS if name != "content_hash")
+from storage.vocabulary import DIFF_FIELDS
 
 # The view behind `diff` (migration 0002): changes between consecutive versions.
 FIELD_CHANGES = table(

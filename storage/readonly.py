@@ -40,9 +40,10 @@ from sqlalchemy.pool import NullPool
 
 from storage import db
 from storage.db import ArchiveError, NoArchive
+from storage.vocabulary import QUERY_BATCH_SIZE, QUERY_TIMEOUT
 
-DEFAULT_TIMEOUT = 30.0
-BATCH_SIZE = 500
+DEFAULT_TIMEOUT = QUERY_TIMEOUT
+BATCH_SIZE = QUERY_BATCH_SIZE
 # SQLite VM instructions between two looks at the deadline: often enough to stop within
 # milliseconds, rare enough to cost nothing measurable.
 PROGRESS_STEPS = 10_000

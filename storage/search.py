@@ -24,8 +24,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from storage.vocabulary import SEARCH_FIELDS
+
 TABLE = "version_search"
-FIELDS = ("title", "body", "all")
+FIELDS = SEARCH_FIELDS
 # Around each match in a snippet (a person reads them; a program can split on them).
 MARK_START, MARK_END, ELLIPSIS = "«", "»", "…"
 # The text search configuration on PostgreSQL, named rather than left to the server's

@@ -20,11 +20,12 @@ import click
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
 from cwarchive.output import Column, emit, short, table
-from storage import Archive, ArchiveError, queries
-from storage import db as storage_db
+from storage.vocabulary import DIFF_FIELDS
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from storage import Archive
 
 
 def register(group: click.Group) -> None:
@@ -39,6 +40,8 @@ def register(group: click.Group) -> None:
 @contextmanager
 def _archive(db_url: str, *, write: bool = False) -> Iterator[Archive]:
     """The archive, or one clean `error:` line (missing, out of date, unreachable)."""
+    from storage import Archive, ArchiveError
+
     try:
         archive = Archive.open(db_url, create=write)
     except ArchiveError as error:
@@ -70,6 +73,8 @@ def runs(db_url: str, as_json: bool) -> None:
       cwarchive runs
       cwarchive runs --db postgresql://localhost/cwarchive --json
     """
+    from storage import queries
+
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.runs(conn)
 
@@ -112,6 +117,8 @@ def articles(status: str | None, db_url: str, as_json: bool) -> None:
       cwarchive articles
       cwarchive articles --status removed --json
     """
+    from storage import queries
+
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.articles(conn, status)
 
@@ -146,6 +153,8 @@ def history(key: str, db_url: str, as_json: bool) -> None:
       cwarchive history cancerwise/what-to-know-about-breast-cancer-screening
       cwarchive history https://www.mdanderson.org/cancerwise/x.h00-159.html --json
     """
+    from storage import queries
+
     if "://" in key:
         from crawler.urls import article_key
 
@@ -182,7 +191,7 @@ def history(key: str, db_url: str, as_json: bool) -> None:
     "--field",
     "field",
     required=True,
-    type=click.Choice(queries.DIFF_FIELDS),
+    type=click.Choice(DIFF_FIELDS),
     help="The record field to compare (reviewed, title, reviewers, body_text, ...).",
 )
 @click.option("--from", "from_run", type=int, help="Changes after this run (exclusive).")
@@ -201,6 +210,8 @@ def diff(field: str, from_run: int | None, to_run: int | None, db_url: str, as_j
       cwarchive diff --field title --from 3 --to 4 --json
       cwarchive diff --field body_text --to 2
     """
+    from storage import queries
+
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         changes = queries.diff(conn, field, from_run, to_run)
 
@@ -247,6 +258,8 @@ def tags(tag: str | None, db_url: str, as_json: bool) -> None:
       cwarchive tags --tag md-anderson:diseases/uterine-cancer --json
       cwarchive tags --tag "Breast Cancer"
     """
+    from storage import queries
+
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.tags(conn, tag)
     if tag and not rows:
@@ -419,6 +432,8 @@ def upgrade(db_url: str, as_json: bool) -> None:
       cwarchive db upgrade
       CWARCHIVE_DB=postgresql://localhost/cwarchive cwarchive db upgrade --json
     """
+    from storage import db as storage_db
+
     try:
         engine = storage_db.make_engine(db_url)
         try:
@@ -464,6 +479,7 @@ def check(deep: bool, db_url: str, as_json: bool) -> None:
     """
     from sqlalchemy.exc import SQLAlchemyError
 
+    from storage import ArchiveError
     from storage.check import check_archive
 
     parse = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from cwarchive import browse as browsing
 from cwarchive.options import db_option
 
 
@@ -17,13 +16,13 @@ def register(group: click.Group) -> None:
 @click.option(
     "--port",
     type=click.IntRange(1, 65535),
-    default=browsing.DEFAULT_PORT,
+    default=8001,
     show_default=True,
     help="The port to listen on.",
 )
 @click.option(
     "--host",
-    default=browsing.DEFAULT_HOST,
+    default="127.0.0.1",
     show_default=True,
     help="The address to listen on (0.0.0.0: every interface; anyone who can reach it "
     "can read the whole archive).",
@@ -45,4 +44,6 @@ def browse(port: int, host: str, db_url: str) -> None:
       cwarchive browse
       cwarchive browse --db archive.sqlite --port 8002
     """
+    from cwarchive import browse as browsing
+
     browsing.serve(db_url, host, port, echo=click.echo)

@@ -22,7 +22,7 @@ from cwarchive.errors import CliError
 from cwarchive.notify import DEFAULT_NOTIFY_FIELDS
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
-from storage.db import normalize_url
+from storage.locations import normalize_url
 
 if TYPE_CHECKING:
     from rich.console import Console

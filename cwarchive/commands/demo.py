@@ -15,7 +15,7 @@ import click
 
 from cwarchive.commands.crawl import crawl_and_report, crawl_overrides
 from cwarchive.options import DEFAULT_DB, json_option
-from storage.db import normalize_url
+from storage.locations import normalize_url
 
 # Both sections of the bundled site: Cancerwise and one Cancer Frontline article.
 DEMO_SECTIONS = ("cancerwise", "publications/cancer-frontline")

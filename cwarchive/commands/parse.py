@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from crawler.parsers import PageError, parse_page
 from cwarchive.errors import CliError
 from cwarchive.options import json_option
 from cwarchive.output import emit_lines
@@ -40,6 +39,8 @@ def parse(files: tuple[str, ...], url: str | None, as_json: bool) -> None:
         raise CliError(
             "--url applies to one FILE; the pages' own canonical links are used otherwise"
         )
+    from crawler.parsers import PageError, parse_page
+
     failures: list[str] = []
 
     def records() -> Iterator[tuple[str, dict[str, Any]]]:

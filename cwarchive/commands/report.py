@@ -11,15 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
-from cwarchive.report import MissingMatplotlib, ReportError, require, write_report
-from storage import ArchiveError, report_data
-from storage.db import normalize_url
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -32,6 +27,11 @@ def register(group: click.Group) -> None:
 
 def _shown(db_url: str) -> str:
     """The URL for an error message, its password masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    from storage.locations import normalize_url
+
     try:
         return make_url(normalize_url(db_url)).render_as_string(hide_password=True)
     except ArgumentError:
@@ -94,6 +94,11 @@ def report(
       cwarchive report --out report && xdg-open report/index.html
       cwarchive report --out report --from 3 --to 5 --tag "Breast Cancer"
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cwarchive.report import MissingMatplotlib, ReportError, require, write_report
+    from storage import ArchiveError, report_data
+
     if from_run is not None and to_run is not None and from_run > to_run:
         raise CliError(f"--from {from_run} is after --to {to_run}: the range is empty")
     try:

@@ -17,8 +17,7 @@ import click
 from cwarchive.errors import CliError
 from cwarchive.options import db_option
 from cwarchive.output import Column, console, table, to_json
-from storage import ArchiveError, readonly
-from storage import export as exporting
+from storage import vocabulary
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl")
 
@@ -32,6 +31,8 @@ def register(group: click.Group) -> None:
 @contextmanager
 def _clean_errors() -> Iterator[None]:
     """Storage's one-line errors, and a closed pipe (`| head`), become clean exits."""
+    from storage import ArchiveError, readonly
+
     try:
         yield
     except readonly.QueryTimeout as error:
@@ -80,7 +81,7 @@ def _params(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0, min_open=True),
-    default=readonly.DEFAULT_TIMEOUT,
+    default=vocabulary.QUERY_TIMEOUT,
     show_default=True,
     metavar="SECONDS",
     help="Cancel the query after this much database time.",
@@ -117,6 +118,9 @@ def query(
         sql = sys.stdin.read()
     if not sql.strip():
         raise CliError("no SQL given")
+    from storage import export as exporting
+    from storage import readonly
+
     params = _params(param_pairs)
     with _clean_errors(), readonly.run_readonly(db_url, sql, params, timeout=timeout) as result:
         columns = [exporting.Column(name) for name in result.columns]
@@ -134,6 +138,8 @@ def query(
 
 
 def _print_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
+    from storage import export as exporting
+
     records = [
         {name: exporting.csv_value(value) for name, value in zip(names, row, strict=True)}
         for row in rows
@@ -145,7 +151,7 @@ def _print_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
 @click.command()
 @click.option(
     "--what",
-    type=click.Choice(exporting.WHATS),
+    type=click.Choice(vocabulary.EXPORT_WHATS),
     required=True,
     help="articles (current_articles), versions (article_versions + body_text), changes "
     "(field_changes), tags (tag_count_series) or runs.",
@@ -153,7 +159,7 @@ def _print_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(exporting.FORMATS),
+    type=click.Choice(vocabulary.EXPORT_FORMATS),
     help="csv, jsonl or parquet [default: from the --out suffix].",
 )
 @click.option(
@@ -161,13 +167,13 @@ def _print_table(names: list[str], rows: Iterator[tuple[Any, ...]]) -> None:
 )
 @click.option(
     "--field",
-    type=click.Choice(exporting.CHANGE_FIELDS),
+    type=click.Choice(vocabulary.DIFF_FIELDS),
     help="With --what changes: only this field's changes.",
 )
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=exporting.BATCH_SIZE,
+    default=vocabulary.EXPORT_BATCH_SIZE,
     show_default=True,
     help="Rows fetched and written at a time.",
 )
@@ -188,9 +194,11 @@ def export(
       cwarchive export --what versions --format parquet --out versions.parquet
       cwarchive export --what changes --field reviewed --format jsonl --out -
     """
+    from storage import export as exporting
+
     if fmt is None:
         suffix = os.path.splitext(out)[1].lstrip(".").lower()
-        if suffix not in exporting.FORMATS:
+        if suffix not in vocabulary.EXPORT_FORMATS:
             raise CliError("--format csv, jsonl or parquet (the --out name does not say)")
         fmt = suffix
     if field is not None and what != "changes":

@@ -14,7 +14,7 @@ import click
 from cwarchive.commands.archive import _archive
 from cwarchive.options import db_option, json_option
 from cwarchive.output import Column, emit, table
-from storage import search as searching
+from storage.vocabulary import SEARCH_FIELDS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +29,7 @@ def register(group: click.Group) -> None:
 @click.argument("text")
 @click.option(
     "--field",
-    type=click.Choice(searching.FIELDS),
+    type=click.Choice(SEARCH_FIELDS),
     default="all",
     show_default=True,
     help="Where the words must be: the title, the body text, or either (title matches first).",
@@ -57,6 +57,8 @@ def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> Non
       cwarchive search "breast cancer screening"
       cwarchive search insomnia --field title --limit 5 --json
     """
+    from storage import search as searching
+
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         results = searching.search(conn, text, field=field, limit=limit)
 
@@ -81,10 +83,9 @@ def _plain(value: Any) -> str:
     return escape(str(value))
 
 
-# A marked match in a snippet; a lone « or » in the article's text stays as it is.
-_MATCH = re.compile(f"{searching.MARK_START}([^{searching.MARK_END}]*){searching.MARK_END}")
-
-
 def _marked(snippet: str) -> str:
-    """The snippet with its marked matches in bold."""
-    return _MATCH.sub(r"[bold]\1[/bold]", _plain(snippet))
+    """The snippet with its marked matches in bold (a lone « or » stays as it is)."""
+    from storage.search import MARK_END, MARK_START
+
+    match = re.compile(f"{MARK_START}([^{MARK_END}]*){MARK_END}")
+    return match.sub(r"[bold]\1[/bold]", _plain(snippet))

@@ -1,0 +1,95 @@
+"""A command imports only what it uses: the rule behind a fast start (no timing here).
+
+Each command runs in a fresh interpreter under `python -X importtime`, whose report on
+stderr names every module imported, in the order imported; the test reads the names.
+`benchmarks/startup.py` measures the time this buys.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "fixtures" / "pages" / "cytokine-storm.html"
+DATABASE = ("sqlalchemy", "alembic", "psycopg")
+CRAWLER = ("scrapy", "twisted")
+
+
+def imported(*args: str, cwd: Path, stop_after_first_line: bool = False) -> set[str]:
+    """Top-level names of every module `cwarchive ARGS` imports."""
+    command = [sys.executable, "-X", "importtime", "-m", "cwarchive", *args]
+    if stop_after_first_line:  # a server: it has imported what it serves with by then
+        process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None and process.stdout.readline()
+            process.send_signal(signal.SIGTERM)
+            _, stderr = process.communicate(timeout=20)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+    else:
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        stderr = done.stderr
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".")[0])
+    assert "cwarchive" in names, "no import report: was -X importtime honoured?"
+    return names
+
+
+def _commands() -> list[list[str]]:
+    from cwarchive.cli import main
+    from cwarchive.clidoc import command_paths
+
+    return command_paths(main, [])
+
+
+@pytest.mark.parametrize("command", [[], *_commands()], ids=lambda c: " ".join(c) or "main")
+def test_help_imports_no_database_and_no_crawler(command: list[str], tmp_path: Path) -> None:
+    names = imported(*command, "--help", cwd=tmp_path)
+    assert not names & {*DATABASE, *CRAWLER}, sorted(names & {*DATABASE, *CRAWLER})
+
+
+def test_parse_imports_no_database_and_no_crawler(tmp_path: Path) -> None:
+    names = imported("parse", str(PAGE), "--json", cwd=tmp_path)
+    assert "lxml" in names  # it did parse
+    assert not names & {*DATABASE, *CRAWLER}, sorted(names & {*DATABASE, *CRAWLER})
+
+
+def test_replay_server_imports_no_database_and_no_crawler(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "robots.txt").write_text("User-agent: *\n")
+    names = imported("replay-server", str(site), cwd=tmp_path, stop_after_first_line=True)
+    assert not names & {*DATABASE, *CRAWLER}, sorted(names & {*DATABASE, *CRAWLER})
+
+
+def test_archive_commands_import_no_crawler(tmp_path: Path) -> None:
+    db = tmp_path / "a.sqlite"
+    done = subprocess.run(
+        [sys.executable, "-m", "cwarchive", "ingest", str(PAGE), "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout)["new"] == 1
+    for command in (["runs"], ["articles"], ["diff", "--field", "reviewed"], ["tags"]):
+        names = imported(*command, "--db", str(db), "--json", cwd=tmp_path)
+        assert "sqlalchemy" in names  # it did read the archive
+        assert not names & set(CRAWLER), (command, sorted(names & set(CRAWLER)))
