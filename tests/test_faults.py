@@ -54,6 +54,7 @@ from twisted.python.failure import Failure
 from crawler.items import PageItem, PageKind
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import OffsiteGuardMiddleware
+from crawler.middlewares.redirect_loop import RedirectLoopMiddleware
 from crawler.middlewares.refused import Refused
 from crawler.parsers import PageError, parse_page
 from crawler.spiders.cancerwise import CancerwiseSpider, failure_reason, is_robots_refusal
@@ -519,6 +520,39 @@ def test_off_site_requests_are_refused() -> None:
     redirected = request("http://example.invalid/x", redirect_urls=["http://127.0.0.1:8000/x"])
     with pytest.raises(Refused, match="redirected off the site: http://127.0.0.1:8000/x -> "):
         guard.process_request(redirected)
+
+
+def test_a_redirect_back_into_its_chain_fails_the_page() -> None:
+    def guard(root: str = SITE) -> RedirectLoopMiddleware:
+        crawler = get_crawler(CancerwiseSpider, {"ARCHIVE_SITE_ROOT": root})
+        crawler.stats.open_spider()
+        return RedirectLoopMiddleware.from_crawler(crawler)
+
+    def redirect(url: str, location: str, chain: tuple[str, ...] = (), **meta: Any) -> Any:
+        response = Response(url, status=302, headers={"Location": location})
+        return request(url, redirect_urls=list(chain), **meta), response
+
+    live = guard()
+    a, b = SITE + "/cancerwise/a.h00-1.html", SITE + "/cancerwise/b.h00-2.html"
+    with pytest.raises(Refused, match=f"redirect loop: {a} -> {b} -> {a}"):
+        live.process_response(*redirect(b, a, chain=(a,)))
+    with pytest.raises(Refused, match="redirect loop"):
+        live.process_response(*redirect(a, a + "#top"))  # to itself
+    # Not loops: somewhere new, a scheme or host canonicalisation of the same path.
+    for url, location in (
+        (a, b),
+        ("http://mdanderson.org/x", SITE + "/x"),
+        ("http://x/y", "https://x/y"),
+    ):
+        request_, response = redirect(url, location)
+        assert live.process_response(request_, response) is response
+    # A status the request handles itself is not followed, so not checked.
+    request_, response = redirect(a, a, handle_httpstatus_list=[302])
+    assert live.process_response(request_, response) is response
+    # Under --site, a Location on www.mdanderson.org is fetched on the root: same place.
+    replay = guard("http://127.0.0.1:8000")
+    with pytest.raises(Refused, match="redirect loop"):
+        replay.process_response(*redirect("http://127.0.0.1:8000/x", SITE + "/x"))
 
 
 def test_bodies_decompress_whole_or_not_at_all() -> None:

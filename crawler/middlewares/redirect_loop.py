@@ -9,16 +9,15 @@ order, so it sees a 3xx response before it is followed.
 from __future__ import annotations
 
 from typing import Self
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urldefrag, urljoin
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
-from crawler.middlewares.offsite import root_netloc
 from crawler.middlewares.refused import Refused
-from crawler.urls import SITE_HOSTS
+from crawler.urls import SITE, on_root
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -26,21 +25,19 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 class RedirectLoopMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.root = root_netloc(crawler)
+        root = (crawler.settings.get("ARCHIVE_SITE_ROOT") or SITE).rstrip("/")
+        self.root = None if root == SITE else root
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _same_place(self, url: str) -> str:
-        # The site under either host and the replay root are one place: a redirect
-        # from the root to www.mdanderson.org is mapped back onto the root.
-        parts = urlsplit(url)
-        netloc = parts.netloc
-        if parts.hostname in SITE_HOSTS or (self.root and netloc == self.root):
-            netloc = "site"
-        return urlunsplit((parts.scheme if netloc != "site" else "", netloc, parts.path or "/",
-                           parts.query, ""))  # fmt: skip
+    def _fetched_as(self, url: str) -> str:
+        # Under --site, a Location on www.mdanderson.org is requested on the root (the
+        # site-root middleware maps it): compared as it will be fetched. On the live
+        # site URLs compare as they are: http -> https or mdanderson.org -> www is no loop.
+        url = urldefrag(url).url
+        return on_root(url, self.root) if self.root else url
 
     def process_response(self, request: Request, response: Response) -> Response:
         meta = request.meta
@@ -56,8 +53,8 @@ class RedirectLoopMiddleware:
             return response
         target = urljoin(request.url, safe_url_string(location.decode("latin-1")))
         chain = [*meta.get("redirect_urls", []), request.url]
-        visited = {self._same_place(url) for url in chain}
-        if self._same_place(target) in visited:
+        visited = {self._fetched_as(url) for url in chain}
+        if self._fetched_as(target) in visited:
             self.crawler.stats.inc_value("archive/refused/redirect_loop")
             raise Refused("redirect_loop", "redirect loop: " + " -> ".join([*chain, target]))
         return response
