@@ -1,13 +1,22 @@
 """Reparse: every stored article page re-extracted with a new parser, in a run of its own.
 
-`Archive` inherits `reparse` from `Reparsing`; the pages come back from `raw_pages`
-in chunks (oldest fetch first) and go through the archive's usual batch.
+`Archive` inherits `reparse` from `Reparsing`. The pages come back from `raw_pages` in
+chunks (oldest fetch first) and their records go through the archive's usual batch.
+With `jobs > 1` worker processes parse the chunks while this process writes: a chunk
+goes out as compressed bytes and comes back as its readings (a record, or the reason
+a page does not parse), and chunks are taken back in the order they were read, so
+the archive is the one a single process writes, version numbers included.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import multiprocessing
+import signal
+import sys
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
 import zstandard
@@ -19,8 +28,25 @@ from storage.unit_of_work import Ref
 if TYPE_CHECKING:
     from storage.archive import Archive
 
-# Raw pages read per query: the whole history does not fit in memory.
+# Raw pages read per query, and per task sent to a worker: the whole history does not
+# fit in memory, and a task of this size is long enough (about a second of parsing)
+# that sending it costs nothing beside the work.
 CHUNK = 100
+
+# Forked workers start at once with the parser already imported, and the parser may be
+# any callable (only pages and readings cross the pipe). Elsewhere fork is not safe
+# (macOS) or does not exist: spawned workers import the parser by its name, so it must
+# be a module-level function such as `crawler.parsers.parse_page`. The children of a
+# fork never touch the writer's database connection; they only parse.
+START_METHOD = "fork" if sys.platform == "linux" else "spawn"
+
+Parse = Callable[[bytes, str], dict[str, Any]]
+# What a page reads as: its record, or the reason it is not one (a parser's page error
+# travels back from a worker as this value, not as a pickled exception).
+Reading = dict[str, Any] | str
+# A page to reparse: its fetch (observation, article, hashes known) and its bytes as
+# stored (zstd): decompressed where they are parsed, and here only when they are kept.
+StoredPage = tuple[dict[str, Any], bytes]
 
 
 class Reparsing:
@@ -28,11 +54,12 @@ class Reparsing:
 
     def reparse(
         self: Archive,
-        parse: Callable[[bytes, str], dict[str, Any]],
+        parse: Parse,
         parser_version: str,
         *,
         page_errors: tuple[type[Exception], ...] = (ValueError,),
         site_root: str = "",
+        jobs: int = 1,
     ) -> dict[str, int]:
         """Re-extract every stored article page with `parse`, in a run of mode `reparse`.
 
@@ -40,32 +67,42 @@ class Reparsing:
         differs from every version the article already has; the new version is linked
         to the raw page by a `reparsed` observation carrying the original fetch time.
         What the article's latest page now reads as becomes its current version.
+
+        `jobs` processes parse (1: this one, no pool); this process alone writes, in
+        the pages' order, so any `jobs` gives the same archive.
         """
+        if jobs < 1:
+            raise ValueError("jobs must be at least 1")
         run_id = self.start_run("reparse", site_root=site_root, parser_version=parser_version)
         summary = Counter(pages=0, versions_added=0, unchanged=0, errors=0)
+        decompressor = zstandard.ZstdDecompressor()
+        pages = read_pages(stored_chunks(self.engine), parse, page_errors, jobs)
         try:
-            for page, raw in fetched_pages(self.engine):
-                summary["pages"] += 1
-                try:
-                    record = parse(raw, page["url"])
-                except page_errors as error:
-                    reason = getattr(error, "reason", None) or str(error)
-                    self.save_parse_error(run_id, page["url"], reason, raw, page["http_status"])
-                    summary["errors"] += 1
-                    continue
-                if record.get("page_type") != "article":
-                    reason = f"reparsed as a {record.get('page_type')} page"
-                    self.save_parse_error(run_id, page["url"], reason, raw, page["http_status"])
-                    summary["errors"] += 1
-                    continue
-                if record["content_hash"] in page["hashes"]:
-                    if page["is_latest"]:
-                        self._make_current(page["article_key"], record["content_hash"])
-                    summary["unchanged"] += 1
-                    continue
-                page["hashes"].add(record["content_hash"])
-                self._add_reparsed(run_id, page, record, raw)
-                summary["versions_added"] += 1
+            with closing(pages):  # on a failure, stops the workers before the run is failed
+                for page, data, reading in pages:
+                    summary["pages"] += 1
+                    if isinstance(reading, str):
+                        raw = decompressor.decompress(data)
+                        self.save_parse_error(
+                            run_id, page["url"], reading, raw, page["http_status"]
+                        )
+                        summary["errors"] += 1
+                        continue
+                    record = reading
+                    if record.get("page_type") != "article":
+                        reason = f"reparsed as a {record.get('page_type')} page"
+                        raw = decompressor.decompress(data)
+                        self.save_parse_error(run_id, page["url"], reason, raw, page["http_status"])
+                        summary["errors"] += 1
+                        continue
+                    if record["content_hash"] in page["hashes"]:
+                        if page["is_latest"]:
+                            self._make_current(page["article_key"], record["content_hash"])
+                        summary["unchanged"] += 1
+                        continue
+                    page["hashes"].add(record["content_hash"])
+                    self._add_reparsed(run_id, page, record, decompressor.decompress(data))
+                    summary["versions_added"] += 1
         except BaseException:
             self.finish_run(run_id, "failed", pages_fetched=summary["pages"])
             raise
@@ -119,8 +156,11 @@ class Reparsing:
         self._saved()
 
 
-def fetched_pages(engine: Engine) -> Iterator[tuple[dict[str, Any], bytes]]:
-    """Each distinct (article, raw page) fetched, oldest first, with its bytes."""
+def stored_chunks(engine: Engine) -> Iterator[list[StoredPage]]:
+    """Each distinct (article, raw page) fetched, oldest first, with its stored bytes.
+
+    `CHUNK` pages at a time: one query for their bytes, which stay compressed.
+    """
     with engine.connect() as conn:
         rows = conn.execute(
             select(
@@ -157,7 +197,6 @@ def fetched_pages(engine: Engine) -> Iterator[tuple[dict[str, Any], bytes]]:
                 "is_latest": latest[row.article_id] == row.raw_page_id,
             }
         )
-    decompressor = zstandard.ZstdDecompressor()
     for start in range(0, len(pages), CHUNK):
         chunk = pages[start : start + CHUNK]
         ids = {page["raw_page_id"] for page in chunk}
@@ -166,5 +205,85 @@ def fetched_pages(engine: Engine) -> Iterator[tuple[dict[str, Any], bytes]]:
                 row.id: row.data
                 for row in conn.execute(select(RawPage.id, RawPage.data).where(RawPage.id.in_(ids)))
             }
-        for page in chunk:
-            yield page, decompressor.decompress(data[page["raw_page_id"]])
+        yield [(page, data[page["raw_page_id"]]) for page in chunk]
+
+
+def read_pages(
+    chunks: Iterator[list[StoredPage]],
+    parse: Parse,
+    page_errors: tuple[type[Exception], ...],
+    jobs: int,
+) -> Iterator[tuple[dict[str, Any], bytes, Reading]]:
+    """Each stored page with what it now reads as, in the order of `chunks`.
+
+    With `jobs > 1` a pool of worker processes parses; at most two chunks per worker
+    are out at a time (one being parsed, one waiting), so memory stays flat whatever
+    the archive's size and a worker never waits for the writer to send more.
+    """
+    if jobs == 1:
+        for chunk in chunks:
+            yield from _joined(chunk, parse_stored(parse, page_errors, _work(chunk)))
+        return
+    pool = ProcessPoolExecutor(
+        jobs,
+        mp_context=multiprocessing.get_context(START_METHOD),
+        initializer=_start_worker,
+        initargs=(parse, page_errors),
+    )
+    out: deque[tuple[list[StoredPage], Future[list[Reading]]]] = deque()
+    try:
+        for chunk in chunks:
+            out.append((chunk, pool.submit(_parse_in_worker, _work(chunk))))
+            if len(out) >= 2 * jobs:
+                done, readings = out.popleft()
+                yield from _joined(done, readings.result())
+        while out:
+            done, readings = out.popleft()
+            yield from _joined(done, readings.result())
+    finally:
+        # Reached on a failure too (the caller closes this generator): chunks not yet
+        # parsed are dropped rather than parsed for nothing.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def parse_stored(
+    parse: Parse, page_errors: tuple[type[Exception], ...], work: list[tuple[bytes, str]]
+) -> list[Reading]:
+    """What each (stored bytes, URL) reads as: the record, or the reason of a page error."""
+    decompressor = zstandard.ZstdDecompressor()
+    readings: list[Reading] = []
+    for data, url in work:
+        try:
+            readings.append(parse(decompressor.decompress(data), url))
+        except page_errors as error:
+            readings.append(getattr(error, "reason", None) or str(error))
+    return readings
+
+
+def _work(chunk: list[StoredPage]) -> list[tuple[bytes, str]]:
+    # Only what parsing needs crosses to a worker: not the article's set of hashes.
+    return [(data, page["url"]) for page, data in chunk]
+
+
+def _joined(
+    chunk: list[StoredPage], readings: list[Reading]
+) -> Iterator[tuple[dict[str, Any], bytes, Reading]]:
+    for (page, data), reading in zip(chunk, readings, strict=True):
+        yield page, data, reading
+
+
+# The worker's parser, set once per worker process by `_start_worker`.
+_worker_parse: tuple[Parse, tuple[type[Exception], ...]] | None = None
+
+
+def _start_worker(parse: Parse, page_errors: tuple[type[Exception], ...]) -> None:
+    global _worker_parse
+    _worker_parse = (parse, page_errors)
+    # Ctrl-C reaches the whole process group: the writer handles it (fails the run,
+    # stops the pool); a worker printing its own KeyboardInterrupt would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _parse_in_worker(work: list[tuple[bytes, str]]) -> list[Reading]:
+    assert _worker_parse is not None, "a worker is started by _start_worker"
+    return parse_stored(*_worker_parse, work)
