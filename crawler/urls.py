@@ -13,13 +13,20 @@ SITE_HOSTS = frozenset({"www.mdanderson.org", "mdanderson.org"})
 
 # Sections that use the blog template: Cancerwise and every publication.
 _SECTION = r"(?P<section>cancerwise|publications/[a-z0-9][a-z0-9-]*)"
-_ARTICLE_PATH = re.compile(
-    rf"^/{_SECTION}/(?P<slug>[^/]+?)(?:\.h00-(?P<h00>\d+))?\.html$", re.IGNORECASE
+# Article pages under either URL scheme: the AEM site's `<slug>.h00-<digits>.html`, and
+# the extension-less `<slug>` of Adobe Edge Delivery Services, where the site is moving.
+_H00_ARTICLE_PATH = re.compile(
+    rf"^/{_SECTION}/(?P<slug>[^/]+?)\.h00-(?P<h00>\d+)\.html$", re.IGNORECASE
 )
-_ARCHIVE_PATH = re.compile(rf"^/{_SECTION}/(?P<year>\d{{4}})(?:/(?P<month>\d{{2}}))?\.html$")
-_LANDING_PATH = re.compile(rf"^/{_SECTION}\.html$")
+_BARE_ARTICLE_PATH = re.compile(rf"^/{_SECTION}/(?P<slug>[^/.]+)$")
+# Year and month archives, with or without `.html`.
+_ARCHIVE_PATH = re.compile(rf"^/{_SECTION}/(?P<year>\d{{4}})(?:/(?P<month>\d{{2}}))?(?:\.html)?$")
+_LANDING_PATH = re.compile(rf"^/{_SECTION}(?:\.html)?$")
 _DIRECTORY_PATH = re.compile(rf"^/{_SECTION}\.dir\.html(?P<rest>/.*)?$")
-_H00_SUFFIX = re.compile(r"(?:\.h00-\d+)?\.html$", re.IGNORECASE)
+# Any page under a section: its landing page, directory or a path below it.
+_IN_SECTION = re.compile(rf"^/{_SECTION}(?:$|/|\.html$|\.dir\.html(?:/|$))")
+# What `article_key` drops: an `.h00-<digits>` part and an `.html` extension.
+_KEY_SUFFIX = re.compile(r"(?:\.h00-\d+)?(?:\.html)?$", re.IGNORECASE)
 _TAGS_MARK = "cq:tags/"
 
 
@@ -47,25 +54,28 @@ def path_of(url: str) -> str:
 
 
 def section_of(url: str) -> str | None:
-    """`cancerwise` or `publications/<name>` for a page of an archived section."""
+    """`cancerwise` or `publications/<name>` for a page under an archived section."""
     path = path_of(url)
-    for pattern in (_ARTICLE_PATH, _ARCHIVE_PATH, _LANDING_PATH, _DIRECTORY_PATH):
-        match = pattern.match(path)
-        if match:
-            return match.group("section")
-    return None
+    match = _IN_SECTION.match(path) or _H00_ARTICLE_PATH.match(path)
+    return match.group("section") if match else None
 
 
 def is_article_url(url: str) -> bool:
-    """An article page: `/<section>/<slug>.h00-<digits>.html`."""
-    match = _ARTICLE_PATH.match(path_of(url))
-    return bool(match and match.group("h00"))
+    """An article page by its URL: `/<section>/<slug>.h00-<digits>.html`, or the
+    extension-less `/<section>/<slug>` of the redesign (a year like `/cancerwise/2026`
+    is an archive). A bare `<slug>.html` is not claimed: the page is known by its content.
+    """
+    path = path_of(url)
+    if _H00_ARTICLE_PATH.match(path):
+        return True
+    return bool(_BARE_ARTICLE_PATH.match(path)) and not _ARCHIVE_PATH.match(path)
 
 
 def article_key(url: str) -> str:
-    """The article's stable identity: its path without `/` and the `.h00-N.html` suffix."""
+    """The article's stable identity: its path without `/`, an `.h00-<digits>` part and
+    an `.html` extension, so `x.h00-159856134.html`, `x.html` and `x` are one article."""
     path = path_of(url).lstrip("/")
-    return _H00_SUFFIX.sub("", path)
+    return _KEY_SUFFIX.sub("", path)
 
 
 def listing_kind(url: str) -> str | None:
