@@ -397,6 +397,25 @@ TABLES: dict[str, Described] = {
             "no facet page of the tag was fetched)",
         },
     ),
+    "run_workers": Described(
+        "Run workers",
+        "One row per process that took part in a distributed run (docs/scale-out.md): the "
+        "crawl that started it and every worker that joined, with its share of the run's "
+        "counters. Runs of one process have none.",
+        {
+            "run_id": _RUN,
+            "worker": "the process: `host:pid:random`",
+            "role": "`coordinator` (the crawl that started the run) or `worker`",
+            "host": "the machine it ran on",
+            "pid": "its process id there",
+            "joined_at": "when it joined the run (UTC)",
+            "left_at": "when it left, its writes all committed (UTC); null when lost",
+            "status": "`working`, `done`, `interrupted` or `lost` (killed: its lease ran out)",
+            "fetch_errors": "fetches that failed for good",
+            **{name: text for name, text in _COUNTERS.items() if name != "articles_removed"},
+        },
+        sort="run_id",
+    ),
     "version_runs": Described(
         "Version runs",
         "One row per version: the runs it was fetched, seen or reparsed in.",

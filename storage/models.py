@@ -106,6 +106,39 @@ RUN_COUNTERS = (
 )
 
 
+class RunWorker(Base):
+    """One process that took part in a distributed run, and what it did there.
+
+    A run of one process has no rows here. In a distributed run (docs/scale-out.md)
+    every process that took requests from the shared frontier has one: the process
+    that started the run (`coordinator`) and each `worker` that joined it. Its
+    counters are the share of the run's counters its saves added, in the same
+    transaction, so they add up to the run's.
+    """
+
+    __tablename__ = "run_workers"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    # host:pid:random, unique per process: a restarted worker is another row.
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # coordinator | worker
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    left_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # working | done | interrupted | lost (killed: its lease ran out)
+    status: Mapped[str] = mapped_column(String(20))
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    fetch_errors: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_changed: Mapped[int] = mapped_column(Integer, default=0)
+    articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    articles_seen: Mapped[int] = mapped_column(Integer, default=0)
+    articles_returned: Mapped[int] = mapped_column(Integer, default=0)
+    listings: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RawPage(Base):
     """A fetched page's bytes, compressed, stored once per sha256 of the bytes."""
 
