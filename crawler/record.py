@@ -38,8 +38,13 @@ LISTING_FIELDS = (
     "cards",
     "tag_counts",
 )
-# What may differ between two fetches of the same content.
-NON_CONTENT_FIELDS = frozenset({"url", "canonical_url", "tag_counts", "content_hash"})
+# What may differ between two fetches of the same content: where the page was fetched,
+# the site-wide sidebar counts, and `filed_month`, which comes from the path of the
+# article's image in the AEM repository rather than from the article (the redesign
+# serves images as `media_<hash>`, so the same article there has none).
+NON_CONTENT_FIELDS = frozenset(
+    {"url", "canonical_url", "tag_counts", "filed_month", "content_hash"}
+)
 
 
 class Reviewer(TypedDict):

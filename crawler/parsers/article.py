@@ -2,8 +2,9 @@
 
 Everything is read from the visible text patterns the site has kept for a decade
 (`BY ...`, `N minute read | Published DATE`, `Last reviewed by ... on DATE`,
-`Key takeaways`), with og/JSON-LD metadata as fallbacks, so a redesign that drops the
-class names parses to the same record.
+`Key takeaways`), with og/JSON-LD metadata and the redesign's (Edge Delivery Services)
+metadata as fallbacks, so a redesign that drops the class names or builds the page of
+blocks parses to the same record.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from lxml import etree
 from crawler.parsers.blocks import SKIP_TAGS, Block, page_blocks
 from crawler.parsers.dates import DATE_IN_TEXT, parse_date
 from crawler.parsers.errors import PageError
-from crawler.parsers.facets import extract_tag_counts
+from crawler.parsers.facets import Facets, read_facets
 from crawler.parsers.metadata import PageMetadata
 from crawler.parsers.people import add_people, clean_name, is_degree
 from crawler.record import Reviewer, content_hash
@@ -55,12 +56,13 @@ def parse_article(
         raise PageError("no title")
 
     header = _HeaderLines.find(blocks, h1_index)
-    published = header.published or parse_date(meta.json_ld_article.get("datePublished"))
+    published = header.published or meta.published_fallback()
     if not published:
         raise PageError("no published date")
 
+    facets = read_facets(root)
     body_start = max(header.last_index, h1_index if h1_index is not None else -1) + 1
-    key_takeaways, body_blocks = _body(blocks[body_start:])
+    key_takeaways, body_blocks = _body(blocks[body_start:], facets)
     body_text = "\n\n".join(block.text for block in body_blocks)
     if not body_text:
         raise PageError("empty article body")
@@ -73,7 +75,9 @@ def parse_article(
         "title": title,
         "seo_title": meta.seo_title,
         "description": meta.description,
-        "authors": [r["name"] for r in header.authors(url)],
+        "authors": [r["name"] for r in header.authors(url)]
+        if header.byline is not None
+        else meta.authors_fallback(),
         "read_minutes": header.read_minutes,
         "published": published,
         "reviewed": header.reviewed,
@@ -83,7 +87,7 @@ def parse_article(
         "headings": [b.text for b in body_blocks if b.tag in ("h2", "h3")],
         "body_text": body_text,
         "word_count": len(body_text.split()),
-        "tag_counts": extract_tag_counts(root),
+        "tag_counts": facets.counts,
     }
     record["content_hash"] = content_hash(record)
     return record
@@ -195,13 +199,17 @@ def _people_in(element: etree._Element, pattern: re.Pattern[str], base_url: str)
     return people
 
 
-def _body(blocks: list[Block]) -> tuple[list[str], list[Block]]:
-    """Key takeaways and the body blocks, up to the related-stories list."""
+def _body(blocks: list[Block], facets: Facets) -> tuple[list[str], list[Block]]:
+    """Key takeaways and the body blocks, up to the related-stories list.
+
+    Page furniture is left out whichever markup carries it: chrome elements and
+    blocks (`Block.in_chrome`), and the facet lists with their group headings.
+    """
     key_takeaways: list[str] = []
     body: list[Block] = []
     in_takeaways = False
     for block in blocks:
-        if block.in_chrome:
+        if block.in_chrome or facets.shows(block.element, block.text):
             continue
         if block.tag in _HEADING_TAGS and _BODY_END.match(block.text):
             break

@@ -33,6 +33,14 @@ SKIP_TAGS = frozenset(
 CHROME_TAGS = frozenset({"nav", "footer", "aside", "form", "dialog"})
 # A <header> is page chrome, except the header of an <article> or <main>.
 CONTENT_TAGS = frozenset({"article", "main"})
+# Edge Delivery Services builds a page of blocks (`main > div > div.<name>`, rows and
+# cells as nested divs). Blocks with these names are page furniture, never content:
+# metadata, navigation, sharing, sign-up forms, sidebars, promotions, calls to action.
+_CHROME_BLOCK = re.compile(
+    r"^(?:metadata|section-metadata|breadcrumbs?|header|footer|nav|[\w-]+-nav|share|"
+    r"social-share|newsletter[\w-]*|subscribe[\w-]*|sidebar[\w-]*|promo[\w-]*|related[\w-]*|"
+    r"(?:[\w-]+-)?cta)$"
+)
 
 
 def collapse(text: str | None) -> str:
@@ -71,10 +79,34 @@ def _walk(
 ) -> None:
     tag = element.tag
     in_content = in_content or tag in CONTENT_TAGS
-    in_chrome = in_chrome or tag in CHROME_TAGS or (tag == "header" and not in_content)
+    in_chrome = (
+        in_chrome
+        or tag in CHROME_TAGS
+        or (tag == "header" and not in_content)
+        or (tag == "div" and _is_chrome_block(element))
+    )
     parts: list[str] = []
     _collect(element, parts, blocks, in_chrome=in_chrome, in_content=in_content)
     _emit(element, parts, in_chrome, blocks)
+
+
+def _is_chrome_block(element: etree._Element) -> bool:
+    """An EDS block whose name says page furniture (`_CHROME_BLOCK`).
+
+    Only a block in a section of `<main>` counts (`main > div > div.<name>`, or inside
+    the `<name>-wrapper` the site's script adds): the AEM template's class names, which
+    may look alike, are never read this way.
+    """
+    names = (element.get("class") or "").split()
+    if not names or not _CHROME_BLOCK.match(names[0]):
+        return False
+    section = element.getparent()
+    if section is not None and (section.get("class") or "").endswith("-wrapper"):
+        section = section.getparent()
+    if section is None or section.tag != "div":
+        return False
+    main = section.getparent()
+    return main is not None and main.tag == "main"
 
 
 def _collect(

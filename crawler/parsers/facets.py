@@ -9,10 +9,11 @@ count-less item of the same list in a flattened rendering.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from lxml import etree
 
-from crawler.parsers.blocks import collapse, text_of
+from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
 from crawler.record import TagCount
 from crawler.urls import tag_id_from_url
 
@@ -20,12 +21,45 @@ _LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
 _LIST_TAGS = ("ul", "ol")
 
 
+@dataclass(slots=True)
+class Facets:
+    """The page's facet lists: their tag counts, and the elements that show them.
+
+    The elements are what the article body leaves out: a facet list is page
+    furniture in whatever markup carries it (an AEM accordion, an `<aside>`, a block
+    or plain content of the redesign).
+    """
+
+    counts: list[TagCount] = field(default_factory=list)
+    lists: set[etree._Element] = field(default_factory=set)
+    headings: set[etree._Element] = field(default_factory=set)
+    # The block that holds an inline group heading (the AEM accordion's `Diseases`
+    # link) -> that heading's text: the block is the heading when its text is that.
+    inline_headings: dict[etree._Element, str] = field(default_factory=dict)
+
+    def shows(self, element: etree._Element, text: str) -> bool:
+        """True when the text block of `element` is part of a facet list or its heading."""
+        if self.inline_headings.get(element) == text:
+            return True
+        node: etree._Element | None = element
+        while node is not None:
+            if node in self.lists or node in self.headings:
+                return True
+            node = node.getparent()
+        return False
+
+
 def extract_tag_counts(root: etree._Element) -> list[TagCount]:
     """Every facet of the page, in page order."""
+    return read_facets(root).counts
+
+
+def read_facets(root: etree._Element) -> Facets:
+    """The facet lists of the page, their counts in page order."""
     # Fast path for the site's markup; the general rule gives the same answer.
     items = root.xpath('//li[@class="sorting"]') or root.xpath("//li")
-    facets: list[TagCount] = []
-    group_of_list: dict[etree._Element, str | None] = {}
+    facets = Facets()
+    group_of_list: dict[etree._Element, tuple[str, etree._Element] | None] = {}
     last_group_item: dict[etree._Element, str] = {}
     for item in items:
         parent = item.getparent()
@@ -45,12 +79,15 @@ def extract_tag_counts(root: etree._Element) -> list[TagCount]:
         if tag_id is None and not _all_items_counted(parent):
             continue  # a body list that happens to end in a number in brackets
         if parent in last_group_item:
-            group = last_group_item[parent]
+            group: str | None = last_group_item[parent]
         else:
             if parent not in group_of_list:
                 group_of_list[parent] = _heading_before(parent)
-            group = group_of_list[parent]
-        facets.append(
+                _add_heading(facets, group_of_list[parent])
+            heading = group_of_list[parent]
+            group = heading[0] if heading else None
+        facets.lists.add(parent)
+        facets.counts.append(
             {
                 "group": group,
                 "label": collapse(match["label"]),
@@ -61,14 +98,25 @@ def extract_tag_counts(root: etree._Element) -> list[TagCount]:
     return facets
 
 
+def _add_heading(facets: Facets, heading: tuple[str, etree._Element] | None) -> None:
+    if heading is None:
+        return
+    text, element = heading
+    facets.headings.add(element)
+    if element.tag not in BLOCK_TAGS:
+        owner = next((a for a in element.iterancestors() if a.tag in BLOCK_TAGS), None)
+        if owner is not None:
+            facets.inline_headings[owner] = text
+
+
 def _all_items_counted(list_element: etree._Element) -> bool:
     items = [child for child in list_element if child.tag == "li"]
     counted = sum(1 for child in items if _LABEL_COUNT.match(text_of(child)))
     return len(items) >= 3 and counted >= len(items) - 1
 
 
-def _heading_before(list_element: etree._Element) -> str | None:
-    """The nearest short text before the list, looking up at most three levels."""
+def _heading_before(list_element: etree._Element) -> tuple[str, etree._Element] | None:
+    """The nearest short text before the list (and its element), up at most three levels."""
     node = list_element
     for _ in range(4):
         sibling = node.getprevious()
@@ -76,7 +124,7 @@ def _heading_before(list_element: etree._Element) -> str | None:
             if isinstance(sibling.tag, str):
                 text = text_of(sibling)
                 if text and len(text) <= 60 and not _LABEL_COUNT.match(text):
-                    return text
+                    return text, sibling
                 if text:
                     return None
             sibling = sibling.getprevious()

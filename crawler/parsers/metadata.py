@@ -1,4 +1,12 @@
-"""What the page says about itself in `<head>`: title, meta, og:*, canonical, JSON-LD."""
+"""What the page says about itself: `<head>` (title, meta, og:*, canonical, JSON-LD) and
+the metadata of Edge Delivery Services (the `div.metadata` block and the meta tags it
+becomes: `article:published_time`, `author`, ...).
+
+These are fallbacks for what the visible page does not show; they never override it.
+Only what a record field can take is read: `article:modified_time` is when the page was
+edited, not a review (`reviewed` comes from the review line alone), and the record
+carries no article tags (`article:tag`, `keywords`): the facet pages are their source.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,14 @@ from typing import Any
 
 from lxml import etree
 
-from crawler.parsers.blocks import collapse
+from crawler.parsers.blocks import collapse, text_of
+from crawler.parsers.dates import parse_date
+from crawler.parsers.people import split_people
+
+# Keys of the metadata block (lower-cased) that name the same thing.
+_PUBLISHED_KEYS = ("published", "publication date", "published date", "date")
+_AUTHOR_KEYS = ("author", "authors")
+_METADATA_BLOCK = '//div[@class][contains(concat(" ", normalize-space(@class), " "), " metadata ")]'
 
 
 @dataclass(slots=True)
@@ -20,6 +35,10 @@ class PageMetadata:
     og_image: str | None = None
     canonical: str | None = None
     json_ld_article: dict[str, Any] = field(default_factory=dict)
+    # Edge Delivery Services: the meta tags its metadata block becomes, and the block.
+    published_time: str | None = None  # article:published_time
+    author: str | None = None  # meta name=author
+    block: dict[str, str] = field(default_factory=dict)  # div.metadata: key -> value
 
     @classmethod
     def read(cls, root: etree._Element) -> PageMetadata:
@@ -33,10 +52,15 @@ class PageMetadata:
             value = collapse(element.get("content"))
             if value and key not in first:
                 first[key] = value
-        meta.description = first.get("description") or first.get("og:description")
+        meta.block = _metadata_block(root)
+        meta.description = (
+            first.get("description") or first.get("og:description") or meta.block.get("description")
+        )
         meta.og_title = first.get("og:title")
         meta.og_url = first.get("og:url")
         meta.og_image = first.get("og:image")
+        meta.published_time = first.get("article:published_time")
+        meta.author = first.get("author")
         for link in root.xpath("//link[@href]"):
             if "canonical" in (link.get("rel") or "").lower().split():
                 meta.canonical = link.get("href").strip()
@@ -47,6 +71,39 @@ class PageMetadata:
     def title_fallback(self) -> str | None:
         headline = self.json_ld_article.get("headline")
         return self.og_title or (collapse(headline) if isinstance(headline, str) else None)
+
+    def published_fallback(self) -> str | None:
+        """The publication date the metadata gives: JSON-LD, the meta tag, the block."""
+        for candidate in (
+            self.json_ld_article.get("datePublished"),
+            self.published_time,
+            _first(self.block, _PUBLISHED_KEYS),
+        ):
+            if isinstance(candidate, str) and (published := parse_date(candidate)):
+                return published
+        return None
+
+    def authors_fallback(self) -> list[str]:
+        """Author names the metadata gives (meta author, the block's Author row)."""
+        return split_people(self.author or _first(self.block, _AUTHOR_KEYS) or "")
+
+
+def _first(values: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((values[key] for key in keys if values.get(key)), None)
+
+
+def _metadata_block(root: etree._Element) -> dict[str, str]:
+    """The `div.metadata` block's rows of two cells (key, value); keys lower-cased."""
+    values: dict[str, str] = {}
+    for block in root.xpath(_METADATA_BLOCK):
+        for row in block:
+            cells = [cell for cell in row if isinstance(cell.tag, str)]
+            if len(cells) != 2:
+                continue
+            key, value = text_of(cells[0]).lower().rstrip(":"), text_of(cells[1])
+            if key and value:
+                values.setdefault(key, value)
+    return values
 
 
 def _json_ld_article(root: etree._Element) -> dict[str, Any]:

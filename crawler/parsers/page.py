@@ -20,6 +20,7 @@ _NOT_FOUND = re.compile(
     r"|^(?:error )?404(?:\s*[-:|]|$)|^not found\b",
     re.IGNORECASE,
 )
+_H00_URL = re.compile(r"\.h00-\d+\.html$", re.IGNORECASE)
 _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 _HTML_PARSER = etree.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
@@ -52,20 +53,39 @@ def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
 
     if _is_not_found_page(root, meta):
         raise PageError("page not found (404 page)")
-    kind = listing_kind(canonical_url)
-    if (kind is not None or is_article_url(canonical_url)) and not _DOCUMENT_END.search(
-        raw[-65536:]
-    ):
+    if section_of(canonical_url) is None:
+        raise PageError(f"not a page of the archived sections: {canonical_url}")
+    if not _DOCUMENT_END.search(raw[-65536:]):
         # The recovering parser reads a cut page as a whole one: an article without its
         # end, a listing without its last cards and sidebar counts (false tag counts).
         raise PageError("truncated page (no </html>)")
+    kind = listing_kind(canonical_url)
     if kind is not None:
         return parse_listing(root, url, kind)
-    if is_article_url(canonical_url):
+    return _article_or_listing(root, meta, url, canonical_url)
+
+
+def _article_or_listing(
+    root: Any, meta: PageMetadata, url: str, canonical_url: str
+) -> dict[str, Any]:
+    """A page of an archived section at a path that names no listing, known by its content.
+
+    A title, a published date and a body make an article, whatever the path looks like
+    (`.h00-N.html`, `.html` or none: the site is moving to extension-less URLs). Else
+    a page linking articles or showing facets is a listing. An `.h00-N.html` URL is
+    always an article's: a page there without an article's parts says why.
+    """
+    try:
         return parse_article(root, meta, url, canonical_url)
-    if section_of(canonical_url) is None:
-        raise PageError(f"not a page of the archived sections: {canonical_url}")
-    raise PageError(f"unknown page type: {canonical_url}")
+    except PageError as not_an_article:
+        if _H00_URL.search(canonical_url):
+            raise
+        listing = parse_listing(root, url, None)
+        if listing["article_links"] or listing["tag_counts"]:
+            return listing
+        if is_article_url(canonical_url):
+            raise
+        raise PageError(f"unknown page type: {canonical_url}") from not_an_article
 
 
 def _decode(raw: bytes) -> str:
