@@ -49,6 +49,7 @@ sys.path[0] = str(ROOT)
 from crawler.urls import is_article_url  # noqa: E402
 from cwarchive.testing.sitegen.generate import generate_site, mutate  # noqa: E402
 from storage import Archive  # noqa: E402
+from storage import db as storage_db  # noqa: E402
 
 START = dt.datetime(2026, 1, 5, 12, tzinfo=dt.UTC)
 GOAL_SPEEDUP = 1.7
@@ -90,6 +91,12 @@ def cached_archive(workdir: Path, articles: int, versions: int) -> Path:
         figures = build_archive(partial, articles, versions)
         partial.rename(db)
         print(f"built {db.name}: {figures}", file=sys.stderr)
+    # A cached archive may predate a migration of the code being measured.
+    engine = storage_db.make_engine(f"sqlite:///{db}")
+    try:
+        storage_db.upgrade(engine)
+    finally:
+        engine.dispose()
     return db
 
 
