@@ -122,6 +122,81 @@ def test_redesign_has_no_classes_and_the_same_content_hash() -> None:
     assert redesign.expected() == site_page.expected()
 
 
+# The fields a move to the extension-less URLs in block markup changes: where the page
+# is, and the filing month that only the AEM image path told (not content).
+MOVED_FIELDS = {"url", "canonical_url", "filed_month"}
+
+
+def test_every_article_case_has_a_block_markup_twin() -> None:
+    by_name = {case.name: case for case in cases()}
+    articles = [n for n, case in by_name.items() if case.expected().get("page_type") == "article"]
+    twins = [name for name in articles if name.endswith("-blocks")]
+    originals = [name for name in articles if not name.endswith(("-blocks", "-redesign"))]
+    assert sorted(twins) == sorted(f"{name}-blocks" for name in originals)
+    for name in originals:
+        original, twin = by_name[name].expected(), by_name[f"{name}-blocks"].expected()
+        assert {k for k in original if original[k] != twin[k]} <= MOVED_FIELDS, name
+        assert twin["content_hash"] == original["content_hash"], name
+        assert twin["article_key"] == original["article_key"], name
+        assert not urls.path_of(twin["url"]).endswith(".html"), name
+        assert twin["filed_month"] is None
+        html = by_name[f"{name}-blocks"].html()
+        assert b'<main>\n<div>\n<div class="breadcrumb">' in html
+        assert b"jcr:content" not in html and b"application/ld+json" not in html
+
+
+def test_migrate_moves_every_article_and_keeps_its_hash(tmp_path: Path) -> None:
+    site = small_site()
+    site.aliases["/cancerwise/what-is-a-cytokine-storm.h00-159000001.html"] = (
+        "cancerwise/what-is-a-cytokine-storm"
+    )
+    hashes = {
+        r["article_key"]: r["content_hash"]
+        for r in site.expected_records().values()
+        if r["page_type"] == "article"
+    }
+    site.write(tmp_path)
+    moved = site.migrate(when=WHEN)
+    assert set(moved) == set(site.articles)
+    for old, new in moved.values():
+        assert site.redirects[urls.path_of(old)] == (urls.path_of(new), 301)
+        assert urls.is_article_url(new) and urls.article_key(new) == urls.article_key(old)
+    assert site.redirects["/cancerwise/what-is-a-cytokine-storm.h00-159000001.html"] == (
+        "/cancerwise/what-is-a-cytokine-storm",
+        301,
+    )
+    records = site.expected_records()
+    after = {r["article_key"]: r for r in records.values() if r["page_type"] == "article"}
+    assert {key: r["content_hash"] for key, r in after.items()} == hashes
+    assert all(a.lastmod == WHEN for a in site.articles.values())
+    directory = records[f"{urls.SITE}/cancerwise.dir.html"]
+    assert directory["article_links"] and all(
+        urls.is_article_url(link) and not link.endswith(".html")
+        for link in directory["article_links"]
+    )
+    site.write(tmp_path)
+    sitemap = (tmp_path / "cancerwise-sitemap.xml").read_text("utf-8")
+    assert ".h00-" not in sitemap
+    key = "cancerwise/how-to-cope-with-insomnia-during-cancer-treatment"
+    old, new = moved[key]
+    assert (tmp_path / key).is_file()  # an extension-less page is a file of its own
+    with ReplayServer(tmp_path) as server:
+        status, body, headers = get(server.url + urls.path_of(new))
+        assert status == 200 and headers["Content-Type"].startswith("text/html")
+        assert b'<div class="medical-reviewer">' in body
+        request = urllib.request.Request(server.url + urls.path_of(old), method="HEAD")
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(request, timeout=10)
+        assert answer.value.code == 301
+        assert urls.path_of(answer.value.headers["Location"]) == urls.path_of(new)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def test_every_case_has_a_record_or_an_error() -> None:
     found = cases()
     assert len(found) >= 20

@@ -5,8 +5,8 @@ Modules:
 - `facts`: what a page says (`ArticleFacts`, `Person`, `Facet`) and the URL rules
 - `tags`: the sidebar facets of 2026-08-19 and of the seed snapshot
 - `markup`: renders pages, one module per page kind (`markup.common`, `chrome`,
-  `article`, `listing`, `landing`, `other`; the site's AEM template or a class-free
-  redesign)
+  `article`, `blocks`, `listing`, `landing`, `other`; the site's AEM template, a
+  class-free redesign, or the block markup of Edge Delivery Services)
 - `expected`: the record a page must parse to, computed from docs/record.md
 - `site`: `Site`, a whole site: the model, its mutations, its pages
 - `writer`: writes a site's pages in the replay layout (`Site.write`)

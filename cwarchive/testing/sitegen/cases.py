@@ -32,6 +32,7 @@ from cwarchive.testing.sitegen.articles import (
 from cwarchive.testing.sitegen.expected import article_record
 from cwarchive.testing.sitegen.facts import SITE, ArticleFacts, Facet
 from cwarchive.testing.sitegen.markup.article import article_page
+from cwarchive.testing.sitegen.markup.blocks import blocks_not_found_page
 from cwarchive.testing.sitegen.markup.other import newsroom_page, not_found_page
 from cwarchive.testing.sitegen.site import Page, Site, current_facets
 from cwarchive.testing.sitegen.tags import SEED
@@ -93,6 +94,8 @@ def _article_case(
     site = small_site()
     shown = facets if facets is not None else list(site.facets)
     related = _related_for(site, facts)
+    if facts.markup == "blocks":
+        related = [moved(r) for r in related]  # the site moved as a whole
     return Case(
         name,
         about,
@@ -126,10 +129,18 @@ def _error_case(name: str, about: str, url: str, html: Callable[[], bytes], reas
     return Case(name, about, url, html, lambda: {"error": reason})
 
 
-def _truncated() -> bytes:
-    page = article_page(insomnia(), current_facets(), [])
-    body_start = page.index("Why treatment disrupts sleep")
-    return page[:body_start].encode()
+def moved(facts: ArticleFacts) -> ArticleFacts:
+    """The article after the move to Edge Delivery Services: extension-less, in blocks."""
+    return replace(facts, h00="", markup="blocks")
+
+
+def _truncated(facts: ArticleFacts) -> Callable[[], bytes]:
+    def cut() -> bytes:
+        page = article_page(facts, current_facets(), [])
+        body_start = page.index("Why treatment disrupts sleep")
+        return page[:body_start].encode()
+
+    return cut
 
 
 def cases() -> list[Case]:
@@ -179,8 +190,17 @@ def cases() -> list[Case]:
          no_image),
         ("cytokine-storm", "a short recent article", cytokine),
     ]  # fmt: skip
+    # Every article again as the site serves it after its move: block markup at an
+    # extension-less URL, the same record but for the URL fields and the filed month
+    # (no image path tells it), the same content hash. The class-free redesign's twin
+    # would be the named-reviewer one's: it has none.
+    twins = [
+        (f"{name}-blocks", f"{about}; block markup at its extension-less URL", moved(facts))
+        for name, about, facts in dash
+        if facts.markup == "site"
+    ]
     out = []
-    for name, about, facts in dash:
+    for name, about, facts in dash + twins:
         facets = seed_facets if facts.section.startswith("publications/") else None
         out.append(_article_case(name, about, facts, facets))
     facet = "/cancerwise.dir.html/category/content/cq:tags/md-anderson/cancer-topics/treatment"
@@ -205,7 +225,13 @@ def cases() -> list[Case]:
                     f"{SITE}/cancerwise/a-removed-article.h00-159000000.html",
                     lambda: not_found_page().encode(), "page not found (404 page)"),
         _error_case("truncated-download", "an article page cut off mid-body",
-                    insomnia().url, _truncated, "truncated page (no </html>)"),
+                    insomnia().url, _truncated(insomnia()), "truncated page (no </html>)"),
+        _error_case("not-found-page-blocks", "the redesign's 404 page, saved for an article URL",
+                    f"{SITE}/cancerwise/a-removed-article",
+                    lambda: blocks_not_found_page().encode(), "page not found (404 page)"),
+        _error_case("truncated-download-blocks", "a block-markup article page cut off mid-body",
+                    moved(insomnia()).url, _truncated(moved(insomnia())),
+                    "truncated page (no </html>)"),
         _error_case("empty-file", "an empty download", zebrafish().url, lambda: b"",
                     "empty file"),
     ]  # fmt: skip
@@ -236,9 +262,11 @@ def _readme(index: dict[str, str]) -> str:
 
 Written by `cwarchive fixtures pages` from `cwarchive/testing/sitegen/cases.py`: do not
 edit by hand. Each `<case>.html` is a page in the site's markup (or the class-free
-redesign); `<case>.json` is the record `parse_page(html, url)` must return, computed
-from the same facts by the rules of `docs/record.md` (or `{{"error": reason}}` for a
-page that must fail); `<case>.url` is the URL to parse it with (the record's `url`).
+redesign, or the block markup of Edge Delivery Services: the `*-blocks` cases, each the
+twin of the case without the suffix, at its extension-less URL); `<case>.json` is the
+record `parse_page(html, url)` must return, computed from the same facts by the rules
+of `docs/record.md` (or `{{"error": reason}}` for a page that must fail); `<case>.url`
+is the URL to parse it with (the record's `url`).
 
 | case | what it covers |
 |---|---|

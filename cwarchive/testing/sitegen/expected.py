@@ -52,8 +52,9 @@ def article_record(
         "reviewers": [{"name": normal(p.name), "url": p.url} for p in facts.reviewers]
         if facts.reviewed
         else [],
+        # Block markup serves images as `media_<hash>`: no content path, no month.
         "filed_month": None
-        if facts.image == "none"
+        if facts.image == "none" or facts.markup == "blocks"
         else "{:04d}-{:02d}".format(*facts.filed_month),
         "key_takeaways": [normal(plain(item)) for item in facts.key_takeaways],
         "headings": [text for tag, text in body_blocks if tag in ("h2", "h3")],

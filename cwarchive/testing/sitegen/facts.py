@@ -125,7 +125,7 @@ class ArticleFacts:
     """One article as the site shows it (every field of the record comes from here)."""
 
     slug: str
-    h00: str
+    h00: str  # "" for the extension-less URL `/<section>/<slug>`
     title: str
     published: dt.date
     section: str = "cancerwise"
@@ -143,12 +143,16 @@ class ArticleFacts:
     # Rendering choices that do not change the record.
     call_to_action: bool = True
     image: str = "og"  # og: og:image and img; img: img src only; none
-    markup: str = "site"  # site (the AEM template) or redesign (class-free)
+    # site (the AEM template), redesign (class-free) or blocks (Edge Delivery Services)
+    markup: str = "site"
     # When the page last changed (sitemap lastmod, file mtime); default: publish/review.
     modified: dt.datetime | None = None
 
     @property
     def path(self) -> str:
+        if not self.h00:
+            # The extension-less URL of Edge Delivery Services, where the site moves.
+            return f"/{self.section}/{self.slug}"
         return f"/{self.section}/{self.slug}.h00-{self.h00}.html"
 
     @property

@@ -173,7 +173,8 @@ class Site:
     def move(
         self, key: str, new_h00: str, status: int = 301, when: dt.datetime | None = None
     ) -> ArticleFacts:
-        """Give an article a new `h00` URL; the old URL redirects to it."""
+        """Give an article a new `h00` URL ("": its extension-less URL); the old URL
+        redirects to it."""
         facts = self.article(key)
         old_path = facts.path
         facts.h00 = new_h00
@@ -188,6 +189,30 @@ class Site:
         self.redirects.pop(new_path, None)
         facts.modified = self._touch(when)
         return facts
+
+    def migrate(
+        self,
+        keys: Iterable[str] | None = None,
+        status: int = 301,
+        when: dt.datetime | None = None,
+    ) -> dict[str, tuple[str, str]]:
+        """The move to Edge Delivery Services: articles (all by default) served in block
+        markup at their extension-less URLs, every old URL of theirs (aliases too)
+        answering `status` to the new one. Sitemaps and listings show the new URLs;
+        listing pages keep their URLs and markup. Returns {key: (old URL, new URL)}.
+        """
+        moment = self._touch(when)
+        moved: dict[str, tuple[str, str]] = {}
+        for key in list(self.articles) if keys is None else list(keys):
+            facts = self.article(key)
+            old_url = facts.url
+            facts.markup = "blocks"
+            self.move(key, "", status=status, when=moment)
+            for path in [p for p, k in self.aliases.items() if k == key]:
+                del self.aliases[path]
+                self.redirects[path] = (facts.path, status)
+            moved[key] = (old_url, facts.url)
+        return moved
 
     def rereview(
         self,

@@ -1,4 +1,4 @@
-"""Pages in the site's markup (the AEM template) and in a class-free redesign.
+"""Pages in the site's markup (the AEM template), a class-free redesign and EDS blocks.
 
 The site markup follows the structure and class names of the recreation in
 `../shared/reference/pages/` (our own markup and text, real facts); the redesign
@@ -11,6 +11,7 @@ One module per page kind; callers import the page functions from them:
 - `common`: escaping (`text`, `attr`, `rich`), the `<head>`, the facet sidebars
 - `chrome`: header, mega-menus, #EndCancer band, footer, and the page shells
 - `article`: the article page, site template and redesign (`article_page`)
+- `blocks`: the block markup of Edge Delivery Services (the article, the 404 page)
 - `listing`: directory, facet and author pages, archives (cards, pagination)
 - `landing`: the landing page
 - `other`: the 404 page and a newsroom page (pages the parser must refuse)

@@ -1,9 +1,10 @@
 """The article page: the site's AEM blog template and the class-free redesign.
 
-Both carry the same content and the same `<head>` (so the same record); the site
-template follows the recreation's structure and class names (breadcrumbs, sidebar,
-headline, byline, review line, key takeaways, body, "More stories", right rail), the
-redesign uses semantic tags only, with no class or id attribute.
+`article_page` renders the markup the facts ask for (the block markup of Edge Delivery
+Services is `blocks`). These two carry the same content and the same `<head>` (so the
+same record); the site template follows the recreation's structure and class names
+(breadcrumbs, sidebar, headline, byline, review line, key takeaways, body, "More
+stories", right rail), the redesign uses semantic tags only, with no class or id.
 """
 
 # Templates keep the site's markup one element per line, as the recreation shows it.
@@ -13,37 +14,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cwarchive.testing.sitegen.facts import (
-    SITE,
-    ArticleFacts,
-    Facet,
-    Person,
-    archive_url,
-    author_url,
-    ends_with_degree,
-    site_date,
-)
+from cwarchive.testing.sitegen.facts import SITE, ArticleFacts, Facet, archive_url, site_date
+from cwarchive.testing.sitegen.markup.blocks import blocks_article_page
 from cwarchive.testing.sitegen.markup.chrome import page_shell, plain_page_shell
 from cwarchive.testing.sitegen.markup.common import (
     ORGANIZATION,
     attr,
+    authors_html,
+    body_html,
+    call_to_action,
     page_head,
+    people_html,
     plain_sidebar,
     rich,
     section_name,
     sidebar,
     text,
 )
-
-APPOINTMENTS = "https://my.mdanderson.org/RequestAppointment"
-
-
-def _call_to_action(bold: str) -> str:
-    """The closing "Request an appointment" paragraph, in `<b>` (site) or `<strong>`."""
-    return (
-        f'<p><{bold}><a href="{attr(APPOINTMENTS)}">Request an appointment at '
-        f"UT MD Anderson online</a> or call 1-855-628-7053.</{bold}></p>"
-    )
 
 
 def article_page(
@@ -52,6 +39,8 @@ def article_page(
     """The article's page in the markup its facts ask for."""
     if facts.markup == "redesign":
         return redesigned_article_page(facts, facets, related)
+    if facts.markup == "blocks":
+        return blocks_article_page(facts, facets, related)
     return site_article_page(facts, facets, related)
 
 
@@ -64,7 +53,7 @@ def site_article_page(
     name = text(section_name(facts.section))
     landing = attr(f"{SITE}/{facts.section}.html")
     byline = (
-        f'                        <p class="blog-author">BY {_authors_html(facts, "cta")}</p>\n'
+        f'                        <p class="blog-author">BY {authors_html(facts, "cta")}</p>\n'
         if facts.authors
         else ""
     )
@@ -80,8 +69,8 @@ def site_article_page(
                     </div>
                   </div>
                 </div>"""
-    body = _body_html(facts.body)
-    cta = _call_to_action("b") if facts.call_to_action else ""
+    body = body_html(facts.body)
+    cta = call_to_action("b") if facts.call_to_action else ""
     main = f"""<div class="col-content-single breadcrumb-wrapper" data-section="breadcrumbs">
   <div>
     <section class="bleed-bottom blog-breadcrumbs">
@@ -174,13 +163,13 @@ def redesigned_article_page(
     year, month = facts.filed_month
     lines = [f"      <h1>{text(facts.title)}</h1>"]
     if facts.authors:
-        lines.append(f"      <p>By {_authors_html(facts, None)}</p>")
+        lines.append(f"      <p>By {authors_html(facts, None)}</p>")
     read_time = f"{facts.read_minutes} minute read | " if facts.read_minutes else ""
     lines.append(f"      <p>{read_time}Published {site_date(facts.published)}</p>")
     if facts.reviewed:
         lines.append(
             f"      <p>Medically Reviewed | Last reviewed by "
-            f"{_people_html(facts.reviewers, None)} on {site_date(facts.reviewed)}</p>"
+            f"{people_html(facts.reviewers, None)} on {site_date(facts.reviewed)}</p>"
         )
     header = "\n".join(lines)
     figure = f'    <figure><img src="{attr(img_src)}" alt=""></figure>\n' if img_src else ""
@@ -188,7 +177,7 @@ def redesigned_article_page(
     if facts.key_takeaways:
         items = "\n".join(f"        <li>{rich(i)}</li>" for i in facts.key_takeaways)
         takeaways = f"    <section>\n      <h2>Key takeaways:</h2>\n      <ul>\n{items}\n      </ul>\n    </section>\n"
-    cta = f"    {_call_to_action('strong')}\n" if facts.call_to_action else ""
+    cta = f"    {call_to_action('strong')}\n" if facts.call_to_action else ""
     stories = "\n".join(
         f'      <li><a href="{attr(r.url)}">{text(r.title)}</a></li>' for r in related
     )
@@ -205,7 +194,7 @@ def redesigned_article_page(
     <header>
 {header}
     </header>
-{figure}{takeaways}{_body_html(facts.body, "    ")}
+{figure}{takeaways}{body_html(facts.body, "    ")}
 {cta}  </article>
   <section>
     <h2>More stories from {text(section_name(facts.section))}</h2>
@@ -262,70 +251,10 @@ def _json_ld_article(facts: ArticleFacts, og_image: str | None) -> dict[str, obj
     return data
 
 
-def _people_html(people: Sequence[Person], link_class: str | None) -> str:
-    """Names joined as the site does: `A, M.D., B, Ph.D., and C`.
-
-    A name ending in a degree carries a trailing comma inside its link, as on the
-    live page (`Pamela Schlembach, M.D.,`); the record strips it.
-    """
-    cls = f' class="{link_class}"' if link_class else ""
-    rendered = []
-    for person in people:
-        shown = person.name + ("," if ends_with_degree(person.name) else "")
-        if person.url:
-            rendered.append(f'<a{cls} href="{attr(person.url)}">{text(shown)}</a>')
-        else:
-            rendered.append(text(shown))
-    out = ""
-    for index, piece in enumerate(rendered):
-        if index == 0:
-            out = piece
-        elif index == len(rendered) - 1:
-            out += " and " + piece
-        else:
-            out += (" " if out.endswith(",") or out.endswith(",</a>") else ", ") + piece
-    return out
-
-
-def _authors_html(facts: ArticleFacts, link_class: str | None) -> str:
-    cls = f' class="{link_class}"' if link_class else ""
-    links = []
-    for name in facts.authors:
-        ident = ""
-        if link_class:
-            # The site's id: the slug's first 15 characters and the name, `_` for `-`/` `.
-            slug = facts.slug.strip("-")[:15].replace("-", "_")
-            ident = f' id="{attr(slug)}_{attr(name.lower().replace(" ", "_"))}"'
-        links.append(f'<a{ident}{cls} href="{attr(author_url(name))}">{text(name)}</a>')
-    return " and ".join(links)
-
-
-def _body_html(blocks: Sequence[tuple[str, str]], indent: str = "") -> str:
-    out: list[str] = []
-    in_list = False
-    for tag, value in blocks:
-        if tag == "li":
-            if not in_list:
-                out.append(f"{indent}<ul>")
-                in_list = True
-            out.append(f"{indent}  <li>{rich(value)}</li>")
-            continue
-        if in_list:
-            out.append(f"{indent}</ul>")
-            in_list = False
-        if tag == "blockquote":
-            out.append(f"{indent}<blockquote><p>{rich(value)}</p></blockquote>")
-        else:
-            out.append(f"{indent}<{tag}>{rich(value)}</{tag}>")
-    if in_list:
-        out.append(f"{indent}</ul>")
-    return "\n".join(out)
-
-
 def _review_line(facts: ArticleFacts) -> str:
     if not facts.reviewed:
         return ""
-    people = _people_html(facts.reviewers, "cta")
+    people = people_html(facts.reviewers, "cta")
     return f"""              <section class="medical-reviewer-component bleed-top bleed-bottom" data-section="medical-review">
                 <div class="module">
                   <div class="medical-reviewer">

@@ -1,8 +1,9 @@
-"""What the pages share: escaping, the `<head>`, the facet sidebars.
+"""What the pages share: escaping, the `<head>`, the facet sidebars, article parts.
 
 `text` and `attr` are `html.escape` (element text, attribute values); `rich` is body
-text with its `[text](url)` links as anchors. The page chrome and the shells that
-put a page's main part in it are in `chrome`.
+text with its `[text](url)` links as anchors. The article parts every article markup
+writes alike (people, the byline's links, the body, the call to action) are here too.
+The page chrome and the shells that put a page's main part in it are in `chrome`.
 """
 
 # Templates keep the site's markup one element per line, as the recreation shows it.
@@ -14,7 +15,15 @@ import json
 from collections.abc import Sequence
 from html import escape
 
-from cwarchive.testing.sitegen.facts import SITE, Facet, inline_links
+from cwarchive.testing.sitegen.facts import (
+    SITE,
+    ArticleFacts,
+    Facet,
+    Person,
+    author_url,
+    ends_with_degree,
+    inline_links,
+)
 
 ORGANIZATION = {
     "@context": "https://schema.org",
@@ -145,3 +154,74 @@ def plain_sidebar(facets: Sequence[Facet]) -> str:
             f"  <section>\n    <h2>{text(group)}</h2>\n    <ul>\n{items}\n    </ul>\n  </section>"
         )
     return "<aside>\n" + "\n".join(parts) + "\n</aside>"
+
+
+APPOINTMENTS = "https://my.mdanderson.org/RequestAppointment"
+
+
+def call_to_action(bold: str) -> str:
+    """The closing "Request an appointment" paragraph, in `<b>` (site) or `<strong>`."""
+    return (
+        f'<p><{bold}><a href="{attr(APPOINTMENTS)}">Request an appointment at '
+        f"UT MD Anderson online</a> or call 1-855-628-7053.</{bold}></p>"
+    )
+
+
+def people_html(people: Sequence[Person], link_class: str | None) -> str:
+    """Names joined as the site does: `A, M.D., B, Ph.D., and C`.
+
+    A name ending in a degree carries a trailing comma inside its link, as on the
+    live page (`Pamela Schlembach, M.D.,`); the record strips it.
+    """
+    cls = f' class="{link_class}"' if link_class else ""
+    rendered = []
+    for person in people:
+        shown = person.name + ("," if ends_with_degree(person.name) else "")
+        if person.url:
+            rendered.append(f'<a{cls} href="{attr(person.url)}">{text(shown)}</a>')
+        else:
+            rendered.append(text(shown))
+    out = ""
+    for index, piece in enumerate(rendered):
+        if index == 0:
+            out = piece
+        elif index == len(rendered) - 1:
+            out += " and " + piece
+        else:
+            out += (" " if out.endswith(",") or out.endswith(",</a>") else ", ") + piece
+    return out
+
+
+def authors_html(facts: ArticleFacts, link_class: str | None) -> str:
+    cls = f' class="{link_class}"' if link_class else ""
+    links = []
+    for name in facts.authors:
+        ident = ""
+        if link_class:
+            # The site's id: the slug's first 15 characters and the name, `_` for `-`/` `.
+            slug = facts.slug.strip("-")[:15].replace("-", "_")
+            ident = f' id="{attr(slug)}_{attr(name.lower().replace(" ", "_"))}"'
+        links.append(f'<a{ident}{cls} href="{attr(author_url(name))}">{text(name)}</a>')
+    return " and ".join(links)
+
+
+def body_html(blocks: Sequence[tuple[str, str]], indent: str = "") -> str:
+    out: list[str] = []
+    in_list = False
+    for tag, value in blocks:
+        if tag == "li":
+            if not in_list:
+                out.append(f"{indent}<ul>")
+                in_list = True
+            out.append(f"{indent}  <li>{rich(value)}</li>")
+            continue
+        if in_list:
+            out.append(f"{indent}</ul>")
+            in_list = False
+        if tag == "blockquote":
+            out.append(f"{indent}<blockquote><p>{rich(value)}</p></blockquote>")
+        else:
+            out.append(f"{indent}<{tag}>{rich(value)}</{tag}>")
+    if in_list:
+        out.append(f"{indent}</ul>")
+    return "\n".join(out)
