@@ -62,7 +62,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_ARCHIVE_YEAR = re.compile(r"/(\d{4})(?:/\d{2})?\.html$")
+_ARCHIVE_YEAR = re.compile(r"/(\d{4})(?:/\d{2})?(?:\.html)?$")
+# A section in a sitemap entry's path: `cancerwise` or `publications/<name>`.
+_SECTION = r"(?:cancerwise|publications/[a-z0-9][a-z0-9-]*)"
 # Kept on items: what a later re-fetch needs (conditional request) or a reader checks.
 _KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date", "Location")
 # Responses the spider wants to see rather than have HttpErrorMiddleware drop.
@@ -97,10 +99,13 @@ def normalize_section(name: str) -> str:
 class CancerwiseSpider(SitemapSpider):
     name = "cancerwise"
     sitemap_urls = [f"{SITE}/robots.txt"]
-    # Article pages and year/month archives; everything else in a sitemap is ignored.
+    # Article pages and year/month archives, under the AEM site's URLs and the
+    # extension-less ones of its redesign (Edge Delivery Services); everything else in
+    # a sitemap is ignored. `sitemap_filter` has checked each entry with crawler.urls.
     sitemap_rules = [
         (r"\.h00-\d+\.html$", "parse_article"),
-        (r"/\d{4}(?:/\d{2})?\.html$", "parse_listing"),
+        (rf"/{_SECTION}/\d{{4}}(?:/\d{{2}})?(?:\.html)?$", "parse_listing"),
+        (rf"/{_SECTION}/[^/.?#]+$", "parse_article"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
