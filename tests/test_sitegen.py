@@ -192,6 +192,24 @@ def test_migrate_moves_every_article_and_keeps_its_hash(tmp_path: Path) -> None:
         assert urls.path_of(answer.value.headers["Location"]) == urls.path_of(new)
 
 
+def test_after_the_move_sites_still_mutate_and_generate() -> None:
+    site = generate_site(60, seed=4)
+    site.migrate(when=WHEN)
+    report = mutate(site, 10, seed=4, when=WHEN + dt.timedelta(days=1))
+    assert report.changed == 6 and not report.moved  # no h00 number to move to
+    inventory = [
+        f"{urls.SITE}/cancerwise/an-extension-less-story",
+        f"{urls.SITE}/cancerwise/an-aem-story.h00-159000001.html",
+        f"{urls.SITE}/cancerwise/2026/06",
+    ]
+    generated = site_from_inventory(inventory)
+    assert sorted(a.path for a in generated.articles.values()) == [
+        "/cancerwise/an-aem-story.h00-159000001.html",
+        "/cancerwise/an-extension-less-story",
+    ]
+    assert generated.archive_months == {("cancerwise", 2026, 6)}
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None

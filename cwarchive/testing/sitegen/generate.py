@@ -251,7 +251,8 @@ def site_from_inventory(
             parts = path.removesuffix(".html").split("/")
             if parts[-1].isdigit() and len(parts[-1]) == 2:
                 archives.add((section, int(parts[-2]), int(parts[-1])))
-    found.sort(key=lambda item: (int(item[2]), item[1]))
+    # An extension-less URL (the redesign's) has no h00 number: it sorts first.
+    found.sort(key=lambda item: (int(item[2] or 0), item[1]))
     if limit is not None:
         found = found[:limit]
     articles: dict[str, ArticleFacts] = {}
@@ -310,7 +311,8 @@ def mutate(
         facts = site.article(key)
         if kind < 0.4:
             reviewer = [rng.choice(REVIEWERS)]
-            if rng.random() < 1 / 3:
+            # An article at its extension-less URL has no h00 number to move to.
+            if rng.random() < 1 / 3 and facts.h00:
                 old = facts.url
                 new_h00 = str(int(facts.h00) + rng.randint(1000, 90000))
                 site.rereview(key, day, new_h00=new_h00, reviewers=reviewer, when=when)
