@@ -43,6 +43,18 @@ def canonicalize(url: str, base: str | None = None) -> str:
     return urlunsplit(("https", "www.mdanderson.org", path, "", ""))
 
 
+def resolve(href: str, base: str) -> str | None:
+    """`href` made absolute against `base`, or None when it is no URL at all.
+
+    Page content can hold hrefs that `urllib` refuses (`http://[www...`, an unclosed
+    IPv6 bracket): such a link is no link, never a failed parse.
+    """
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
 def is_site_url(url: str) -> bool:
     """True for an absolute URL on the site (either host name, http or https)."""
     parts = urlsplit(url)
@@ -100,7 +112,10 @@ def listing_kind(url: str) -> str | None:
 
 def tag_id_from_url(url: str) -> str | None:
     """`md-anderson:diseases/x` from a facet link ending `.../cq:tags/md-anderson/diseases/x`."""
-    path = unquote(path_of(url))
+    try:
+        path = unquote(path_of(url))
+    except ValueError:  # no URL at all (an unclosed IPv6 bracket)
+        return None
     index = path.find(_TAGS_MARK)
     if index < 0:
         return None

@@ -230,3 +230,25 @@ def test_refused(url: str, html: str, reason: str) -> None:
     with pytest.raises(PageError) as raised:
         parse_page(html, url)
     assert raised.value.reason.startswith(reason)
+
+
+def test_links_that_are_no_urls_are_no_links() -> None:
+    """An unclosed IPv6 bracket (`http://[...`) makes urllib refuse a URL: a mangled
+    canonical link, byline, facet or card link is ignored, never a failed parse."""
+    bad = "https://[www.mdanderson.org/x"
+    header = HEADER.replace("https://www.mdanderson.org/cancerwise.dir.html/author/Ana%20P", bad)
+    facets = FACETS.replace(f"{FACET}/diseases/lung-cancer", bad)
+    html = page([header + BODY, facets]).replace(f'href="{URL}"', f'href="{bad}"')
+    record = parse_page(html, URL)
+    assert (record["canonical_url"], record["authors"]) == (URL, ["Ana P"])
+    # An item without a tag link counts only in a list of counted items (3 or more).
+    assert [t["label"] for t in record["tag_counts"]] == ["Breast Cancer", "Treatment"]
+    assert "Lung Cancer" not in record["body_text"]
+    cards = (
+        f'<ul><li><a href="{bad}">Lost</a></li><li><a href="{SITE}/cancerwise/x">X</a></li></ul>'
+    )
+    listing_url = f"{SITE}/cancerwise/2026/06"
+    listing = parse_page(page([f"<h1>June</h1>{cards}"], url=listing_url), listing_url)
+    assert listing["article_links"] == [f"{SITE}/cancerwise/x"]
+    with pytest.raises(PageError, match="not a URL"):
+        parse_page(page([HEADER + BODY], url=bad))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -22,7 +21,7 @@ from crawler.parsers.facets import Facets, read_facets
 from crawler.parsers.metadata import PageMetadata
 from crawler.parsers.people import add_people, clean_name, is_degree
 from crawler.record import Reviewer, content_hash
-from crawler.urls import article_key
+from crawler.urls import article_key, resolve
 
 # How far after the h1 the byline, read time and review line may sit.
 _HEADER_WINDOW = 40
@@ -195,7 +194,7 @@ def _people_in(element: etree._Element, pattern: re.Pattern[str], base_url: str)
         if name and people and is_degree(name):
             people[-1]["name"] += ", " + name
         elif name:
-            people.append({"name": name, "url": urljoin(base_url, href.strip())})
+            people.append({"name": name, "url": resolve(href, base_url)})
     return people
 
 

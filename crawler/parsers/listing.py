@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 
@@ -17,6 +16,7 @@ from crawler.urls import (
     is_archive_url,
     is_article_url,
     is_same_site,
+    resolve,
     site_url,
     tag_id_from_url,
 )
@@ -39,8 +39,8 @@ def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith("#"):
             continue
-        absolute = urljoin(url, href)
-        if not is_same_site(absolute, url):
+        absolute = resolve(href, url)
+        if absolute is None or not is_same_site(absolute, url):
             continue
         if next_page is None and _is_next_link(anchor):
             next_page = site_url(absolute)
@@ -65,7 +65,8 @@ def parse_listing(root: etree._Element, url: str, kind: str) -> dict[str, Any]:
             dates[target] = date
     if next_page is None:
         for link in root.xpath('//link[@href][contains(concat(" ", @rel, " "), " next ")]'):
-            next_page = site_url(link.get("href"), base=url)
+            if (target := resolve(link.get("href"), url)) is not None:
+                next_page = site_url(target)
             break
     cards: list[Card] = [
         {"title": titles[link], "url": link, "date": dates.get(link)}

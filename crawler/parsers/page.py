@@ -13,7 +13,7 @@ from crawler.parsers.blocks import collapse
 from crawler.parsers.errors import PageError
 from crawler.parsers.listing import parse_listing
 from crawler.parsers.metadata import PageMetadata
-from crawler.urls import canonicalize, is_article_url, listing_kind, section_of
+from crawler.urls import canonicalize, is_article_url, listing_kind, resolve, section_of
 
 _NOT_FOUND = re.compile(
     r"page not found|page (?:could|can)(?:not|n.t) be found"
@@ -47,9 +47,13 @@ def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
     url = url or meta.canonical or meta.og_url
     if not url:
         raise PageError("the page carries no URL (no canonical link or og:url); pass --url")
-    canonical_url = canonicalize(meta.canonical or meta.og_url or url, base=url)
+    fetched = resolve(url, url)
+    if fetched is None:
+        raise PageError(f"not a URL: {url}")
+    canonical_url = canonicalize(resolve(meta.canonical or meta.og_url or url, fetched) or url)
     if section_of(canonical_url) is None:
-        canonical_url = canonicalize(url)  # a canonical link elsewhere: trust the fetch URL
+        # A canonical link elsewhere, or no URL at all: trust the fetch URL.
+        canonical_url = canonicalize(fetched)
 
     if _is_not_found_page(root, meta):
         raise PageError("page not found (404 page)")
