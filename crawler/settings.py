@@ -99,6 +99,11 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.ProgressLog": 500,
 }
+# Does nothing unless ARCHIVE_FRONTIER_URL is set; then the scheduler, dupefilter,
+# archive class, persist pipeline and politeness become the distributed ones.
+ADDONS = {
+    "crawler.frontier.addon.FrontierAddon": 0,
+}
 
 # --- The archive (docs/architecture.md) ----------------------------------------------
 # Any SQLAlchemy URL (sqlite:///path, postgresql+psycopg://...); empty turns persisting off.
@@ -120,3 +125,14 @@ ARCHIVE_MAX_ERROR_RATE = 0.05
 ARCHIVE_SITEMAPS = ["sitemap.xml"]
 # Log a plain progress line every this many pages (when not on a terminal).
 ARCHIVE_PROGRESS_EVERY = 1000
+
+# --- A distributed run (docs/scale-out.md) -------------------------------------------
+# The shared frontier: a Redis URL. Empty: a crawl of one process (everything above).
+ARCHIVE_FRONTIER_URL = ""
+ARCHIVE_FRONTIER_NAME = "cwarchive"  # prefix of its Redis keys
+# coordinator: opens the run, does discovery, finishes the run; worker: joins it.
+ARCHIVE_ROLE = "coordinator"
+# Requests per second per host, all processes together (0: no limit).
+ARCHIVE_MAX_RATE = 1.0
+# A process whose heartbeat stops for this long is lost: what it held is requeued.
+ARCHIVE_FRONTIER_LEASE = 10.0

@@ -15,6 +15,7 @@ from cwarchive.commands import (
     report,
     research,
     search,
+    worker,
 )
 
 
@@ -31,7 +32,19 @@ def main() -> None:
     """
 
 
-for module in (parse, archive, research, search, changes, browse, report, crawl, demo, fixtures):
+for module in (
+    parse,
+    archive,
+    research,
+    search,
+    changes,
+    browse,
+    report,
+    crawl,
+    worker,
+    demo,
+    fixtures,
+):
     module.register(main)
 
 

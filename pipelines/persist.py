@@ -58,6 +58,9 @@ _OUTCOME_STATS: dict[str, tuple[str, ...]] = {
     "ignored": (),
     "error": (),
     "unexpected_status": (),
+    # The shared archive of a distributed run: the article was already stored in this
+    # run by another process (the dedupe pipeline's count in a run of one process).
+    "duplicate": ("archive/duplicates",),
 }
 
 

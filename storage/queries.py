@@ -18,6 +18,7 @@ from storage.models import (
     Observation,
     Run,
     RunTagCount,
+    RunWorker,
     Tag,
     TagLabel,
     Version,
@@ -55,6 +56,14 @@ def runs(conn: Connection) -> list[dict[str, Any]]:
     """Every run, oldest first, with status and counters."""
     rows = conn.execute(select(Run).order_by(Run.id))
     return [{k: _json(v) for k, v in row._asdict().items()} for row in rows]
+
+
+def run_workers(conn: Connection, run_id: int | None = None) -> list[dict[str, Any]]:
+    """The processes of distributed runs (all, or `run_id`'s), by run then join time."""
+    query = select(RunWorker).order_by(RunWorker.run_id, RunWorker.joined_at, RunWorker.worker)
+    if run_id is not None:
+        query = query.where(RunWorker.run_id == run_id)
+    return [{k: _json(v) for k, v in row._asdict().items()} for row in conn.execute(query)]
 
 
 def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:

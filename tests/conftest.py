@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 PG_ENV = "CWARCHIVE_TEST_PG"
+REDIS_ENV = "CWARCHIVE_TEST_REDIS"
+# A database number of its own: the tests never touch a real frontier's keys.
+DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -39,3 +42,44 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL archive URL (a schema of its own); skipped without CWARCHIVE_TEST_PG."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        pytest.skip(f"{PG_ENV} is not set: PostgreSQL tests skipped")
+    import psycopg
+
+    plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in server else "?"
+    try:
+        yield f"{server}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def frontier_url() -> Iterator[tuple[str, str]]:
+    """(Redis URL, frontier name): a name of its own, its keys deleted afterwards.
+
+    Redis from CWARCHIVE_TEST_REDIS (default redis://127.0.0.1:6379/15, `.ci/run` starts
+    a server); skipped when none answers.
+    """
+    import redis
+
+    url = os.environ.get(REDIS_ENV) or DEFAULT_TEST_REDIS
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"no Redis at {url} ({REDIS_ENV}): {error}")
+    from crawler.frontier.state import Frontier
+
+    name = f"test-{uuid.uuid4().hex[:10]}"
+    yield url, name
+    Frontier(url, name).clear()

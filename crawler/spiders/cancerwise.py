@@ -129,6 +129,9 @@ class CancerwiseSpider(SitemapSpider):
         self._phase = "discovery"
         self.root: str | None = None  # host:port of the replay root, if any
         self.max_size = 0
+        # A worker of a distributed run (docs/scale-out.md) only fetches what the shared
+        # frontier hands it: discovery and its later phases are the coordinator's.
+        self.worker = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -157,6 +160,7 @@ class CancerwiseSpider(SitemapSpider):
         self.root = root_netloc(crawler)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         self.known = self._read_known(settings.get("ARCHIVE_DB_URL"))
+        self.worker = settings.get("ARCHIVE_ROLE") == "worker"
 
     def _read_known(self, db_url: str | None) -> dict[str, KnownArticle]:
         """What the archive knows (last URL, fetch time, validators); empty without one."""
@@ -173,6 +177,8 @@ class CancerwiseSpider(SitemapSpider):
     # --- Entry points ---------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
+        if self.worker:
+            return
         for url in self.sitemap_urls:
             yield self._sitemap_request(url)
         for section in self.sections:
@@ -465,6 +471,8 @@ class CancerwiseSpider(SitemapSpider):
     # --- Later phases -------------------------------------------------------------------
 
     def _on_spider_idle(self) -> None:
+        if self.worker:
+            return  # idle only when the run is over
         requests: list[Request] = []
         if self._phase == "discovery":
             self._phase = "listing-links"

@@ -381,6 +381,29 @@ def crawl_and_report(
     help="The changes that make a run worth a message, separated by commas (the fields "
     "of `cwarchive changes --field`).",
 )
+@click.option(
+    "--frontier",
+    "frontier_url",
+    metavar="URL",
+    help="Start a distributed run on this Redis frontier (redis://HOST:PORT/DB): "
+    "discovery feeds the shared queue, `cwarchive worker` processes on any machine take "
+    "from it too. Needs a PostgreSQL --db (docs/scale-out.md).",
+)
+@click.option(
+    "--frontier-name",
+    default="cwarchive",
+    show_default=True,
+    metavar="NAME",
+    help="Prefix of the frontier's Redis keys: several frontiers can share one Redis.",
+)
+@click.option(
+    "--max-rate",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="N",
+    help="With --frontier: at most N requests a second to the site, all processes "
+    "together (default 1 for the live site, no limit for a loopback --site; 0: none).",
+)
 @json_option
 def crawl_command(
     site: str,
@@ -398,6 +421,9 @@ def crawl_command(
     extra_settings: dict[str, str],
     notify_urls: tuple[str, ...],
     notify_fields: str,
+    frontier_url: str | None,
+    frontier_name: str,
+    max_rate: float | None,
     as_json: bool,
 ) -> None:
     """Crawl the site (or a replay of it) into the archive.
@@ -412,8 +438,13 @@ def crawl_command(
       cwarchive crawl --full --warc warc/ --job-dir job/  # everything, resumable
       cwarchive crawl --site http://127.0.0.1:8000 --limit 50
       cwarchive crawl --notify mailto://me:app-password@gmail.com  # mail the changes
+      cwarchive crawl --frontier redis://queue:6379/0 --db postgresql://db/cwarchive
     """
     alerts = notify_settings(notify_urls, notify_fields)
+    if frontier_url is None and max_rate is not None:
+        raise CliError("--max-rate is the shared rate of a distributed run: it needs --frontier")
+    if frontier_url is not None and job_dir:
+        raise CliError("--job-dir does not apply with --frontier: the frontier keeps the queue")
     overrides = crawl_overrides(
         site=check_site_root(site),
         db_url=normalize_url(db_url),
@@ -431,11 +462,67 @@ def crawl_command(
     if log_level is None:
         overrides.pop("LOG_LEVEL")
     overrides.update(extra_settings)
+    if frontier_url is not None:
+        sys.exit(
+            distributed_crawl_and_report(
+                overrides,
+                frontier_url=frontier_url,
+                frontier_name=frontier_name,
+                max_rate=max_rate,
+                as_json=as_json,
+                max_error_rate=max_error_rate,
+                alerts=alerts,
+            )
+        )
     sys.exit(
         crawl_and_report(
             overrides, as_json=as_json, max_error_rate=max_error_rate, title="crawl", alerts=alerts
         )
     )
+
+
+def distributed_crawl_and_report(
+    overrides: dict[str, Any],
+    *,
+    frontier_url: str,
+    frontier_name: str,
+    max_rate: float | None,
+    as_json: bool,
+    max_error_rate: float,
+    alerts: Alerts | None = None,
+) -> int:
+    """The coordinator of a distributed run: this process does discovery and takes its
+    share of the shared queue; the run ends when the frontier is drained and every
+    worker has left (docs/scale-out.md). The summary is this process's, with the run's
+    totals and its processes beside it."""
+    from cwarchive import distributed
+    from cwarchive.progress import figures
+
+    db_url = distributed.check_db(overrides.get("ARCHIVE_DB_URL"))
+    frontier = distributed.connect(frontier_url, frontier_name)
+    distributed.check_not_busy(frontier)
+    check_archive(db_url)
+    if max_rate is None:
+        site = overrides.get("ARCHIVE_SITE_ROOT", SITE)
+        max_rate = 0.0 if is_loopback(site) else distributed.LIVE_MAX_RATE
+    overrides.update(
+        distributed.overrides(frontier_url, frontier_name, "coordinator", max_rate=max_rate)
+    )
+    live = not as_json and sys.stderr.isatty()
+    if live and "LOG_LEVEL" not in overrides:
+        overrides["LOG_LEVEL"] = "WARNING"
+    stats = run_crawl(overrides, live=live)
+    numbers = figures(stats)
+    if stats.get("archive/error_rate") is not None:
+        numbers["error_rate"] = stats["archive/error_rate"]  # all processes together
+    numbers.update(distributed.run_figures(db_url, numbers.get("run_id")))
+    if alerts is not None and numbers.get("status") is not None:
+        from cwarchive.notify import after_crawl
+
+        delivery = after_crawl(db_url, numbers, list(alerts.urls), alerts.fields)
+        numbers["notifications"] = delivery.as_dict()
+    report(numbers, as_json, db_url, "crawl (coordinator)")
+    return exit_status(numbers, max_error_rate)
 
 
 def register(group: click.Group) -> None:

@@ -47,6 +47,19 @@ def register(group: click.Group) -> None:
     help="Seed of the fault draws: same seed, same faults for the same requests.",
 )
 @click.option(
+    "--delay",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Wait SECONDS before each answer, as a network's latency would (benchmarks).",
+)
+@click.option(
+    "--log-times",
+    is_flag=True,
+    help="Add the time each request arrived (epoch seconds) as a 5th column of --log.",
+)
+@click.option(
     "--stop-on-stdin-eof",
     is_flag=True,
     hidden=True,
@@ -58,6 +71,8 @@ def replay_server(
     log_file: Path | None,
     faults_file: Path | None,
     seed: int,
+    delay: float,
+    log_times: bool,
     stop_on_stdin_eof: bool,
 ) -> None:
     """Serve DIRECTORY, laid out like the site, on http://127.0.0.1:PORT.
@@ -74,6 +89,7 @@ def replay_server(
       cwarchive crawl --site http://127.0.0.1:8080
       cwarchive replay-server /tmp/site --log requests.tsv
       cwarchive replay-server /tmp/site --faults faults.json --seed 7 --log requests.tsv
+      cwarchive replay-server /tmp/site --delay 0.2 --log requests.tsv --log-times
     """
     from cwarchive.testing.faults import FaultSpec
     from cwarchive.testing.replay import ReplayServer, serve_until_stopped
@@ -87,7 +103,15 @@ def replay_server(
         except (ValueError, TypeError) as error:
             raise CliError(f"{faults_file}: {error}") from None
     try:
-        server = ReplayServer(directory, port=port, log=log_file, faults=spec, seed=seed).start()
+        server = ReplayServer(
+            directory,
+            port=port,
+            log=log_file,
+            faults=spec,
+            seed=seed,
+            delay=delay,
+            log_times=log_times,
+        ).start()
     except OSError as error:
         raise CliError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from error
     click.echo(f"serving {directory} on {server.url}")

@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -212,7 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(with_body=False)
 
     def _serve(self, with_body: bool) -> None:
+        arrived = time.time()
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
+        if self.server.delay:
+            # Network latency stood in for: each answer waits, others go on meanwhile.
+            self.server.stopping.wait(self.server.delay)
         try:
             answer = self.server.site.answer(self.command, self.path, self.headers, host)
         except Exception:  # a server bug must show as a 500, not a hung connection
@@ -225,11 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self._fault(answer, body, host)
         try:
             if fault is not None:
-                self.server.record(self.command, self.path, fault.status or 0, fault.kind)
+                self.server.record(
+                    self.command, self.path, fault.status or 0, fault.kind, at=arrived
+                )
                 self._send_faulty(fault, with_body)
                 return
             # Logged before answering: once a client has its response, the log shows it.
-            self.server.record(self.command, self.path, answer.status)
+            self.server.record(self.command, self.path, answer.status, at=arrived)
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)
@@ -290,21 +297,35 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
 
     def __init__(
-        self, address: tuple[str, int], site: ReplaySite, log: Any, faults: Faults | None
+        self,
+        address: tuple[str, int],
+        site: ReplaySite,
+        log: Any,
+        faults: Faults | None,
+        delay: float = 0.0,
+        log_times: bool = False,
     ) -> None:
         self.site = site
         self.faults = faults
+        self.delay = delay
+        self.log_times = log_times
         self.entries: list[Logged] = []
         self.stopping = threading.Event()
         self._log = log
         self._log_lock = threading.Lock()
         super().__init__(address, _Handler)
 
-    def record(self, method: str, target: str, status: int, fault: str = "") -> None:
+    def record(
+        self, method: str, target: str, status: int, fault: str = "", at: float | None = None
+    ) -> None:
         self.entries.append(Logged(method, target, status, fault))
         if self._log is not None:
+            line = f"{method}\t{target}\t{status}\t{fault or '-'}"
+            if self.log_times:
+                # When the request arrived (epoch seconds): rate limits are read from it.
+                line += f"\t{time.time() if at is None else at:.6f}"
             with self._log_lock:
-                self._log.write(f"{method}\t{target}\t{status}\t{fault or '-'}\n")
+                self._log.write(line + "\n")
                 self._log.flush()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -342,9 +363,13 @@ class ReplayServer:
         log: str | os.PathLike[str] | None = None,
         faults: FaultSpec | None = None,
         seed: int = 0,
+        delay: float = 0.0,
+        log_times: bool = False,
     ) -> None:
         self.site = ReplaySite(root_dir)
         self.faults = Faults(faults, seed) if faults is not None else None
+        self.delay = delay
+        self.log_times = log_times
         self._port = port
         self._log_path = log
         self._log_file: Any = None
@@ -358,7 +383,14 @@ class ReplayServer:
             return self  # started already (`with spawn(...)`-style use)
         if self._log_path is not None:
             self._log_file = open(self._log_path, "a", encoding="utf-8")  # noqa: SIM115
-        self._server = _Server(("127.0.0.1", self._port), self.site, self._log_file, self.faults)
+        self._server = _Server(
+            ("127.0.0.1", self._port),
+            self.site,
+            self._log_file,
+            self.faults,
+            delay=self.delay,
+            log_times=self.log_times,
+        )
         self._thread = threading.Thread(
             # A short poll keeps stop() quick; idle cost is negligible.
             target=self._server.serve_forever,
@@ -444,12 +476,16 @@ class ReplayProcess:
         port: int = 0,
         faults: FaultSpec | None = None,
         seed: int = 0,
+        delay: float = 0.0,
+        log_times: bool = False,
     ) -> None:
         self.root = Path(root_dir)
         self.log = Path(log)
         self._port = port
         self._faults = faults
         self._seed = seed
+        self._delay = delay
+        self._log_times = log_times
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
 
@@ -460,6 +496,10 @@ class ReplayProcess:
             sys.executable, "-m", "cwarchive", "replay-server", str(self.root),
             "--port", str(self._port), "--log", str(self.log), "--stop-on-stdin-eof",
         ]  # fmt: skip
+        if self._delay:
+            command += ["--delay", repr(self._delay)]
+        if self._log_times:
+            command.append("--log-times")
         if self._faults is not None:
             # The child reads the spec from a file, as `--faults` does from the shell.
             spec_file = self.log.with_name(self.log.name + ".faults.json")
@@ -518,9 +558,17 @@ def spawn(
     port: int = 0,
     faults: FaultSpec | None = None,
     seed: int = 0,
+    delay: float = 0.0,
+    log_times: bool = False,
 ) -> ReplayProcess:
-    """Start the replay server in a child process; `.url`, `.requests`, `.stop()`."""
-    return ReplayProcess(root_dir, log, port, faults=faults, seed=seed).start()
+    """Start the replay server in a child process; `.url`, `.requests`, `.stop()`.
+
+    `delay`: seconds every answer waits (network latency, for benchmarks); `log_times`:
+    each log line gets the time its request arrived (`read_log_times`).
+    """
+    return ReplayProcess(
+        root_dir, log, port, faults=faults, seed=seed, delay=delay, log_times=log_times
+    ).start()
 
 
 def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False) -> None:
@@ -570,6 +618,15 @@ def read_log(
     if with_faults:
         return entries
     return [(entry.method, entry.target, entry.status) for entry in entries]
+
+
+def read_log_times(path: str | os.PathLike[str]) -> list[tuple[float, str, str, int]]:
+    """(arrival time, method, path+query, status) of a log written with `--log-times`."""
+    entries = []
+    for line in Path(path).read_text("utf-8").splitlines():
+        method, target, status, _fault, at, *_ = line.split("\t")
+        entries.append((float(at), method, target, int(status)))
+    return entries
 
 
 def _file_stamp(path: Path) -> tuple[int, int] | None:

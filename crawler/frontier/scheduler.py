@@ -1,0 +1,194 @@
+"""The Scrapy scheduler of a distributed run: scrapy-redis' scheduler with leases.
+
+scrapy-redis shares the queue (a sorted set by priority) and the dupefilter (a set of
+request fingerprints) between processes, so a URL is requested once per run across
+all of them. Its queue pops a request and forgets it: a process killed between the
+pop and the page's commit would lose that page. Here a pop moves the request into the
+process's leased hash (`state.Frontier`), and it leaves only when the engine is done
+with it: its response went through the callback and every item through the
+pipelines (the archive commits each save), or it was re-enqueued (a retry or a
+redirect carries its lease back to the queue in one step).
+
+Discovery stays with the coordinator (the crawl that started the run): sitemap and
+listing requests go to a local queue that only it serves, because the spider's
+per-run decisions (what was listed, what was decided, `--limit`) live in its memory.
+Article requests (and re-checks) go to the shared queue, which every process serves.
+Workers never idle while the run is open; the coordinator idles only once its own
+discovery is done and the whole frontier is drained.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import time
+from typing import Any, Self
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.frontier.state import RUNNING, Frontier
+
+logger = logging.getLogger(__name__)
+
+# The request's lease token, in its meta: it follows the request through retries and
+# redirects (their requests are copies of it).
+LEASE = "frontier_lease"
+# Requests the coordinator keeps: the spider's discovery decisions are in its memory.
+LOCAL_KINDS = frozenset({"sitemap", "listing"})
+# How often a process looks for requests of processes whose lease ran out.
+RECLAIM_EVERY = 1.0
+# How often an idle engine asks for work (Scrapy's own heartbeat is 5 s: a worker
+# would sit that long on an empty queue that just got requests).
+POLL_INTERVAL = 0.2
+
+
+def frontier_of(crawler: Crawler) -> Frontier:
+    """The crawler's one `Frontier` (scheduler, pipeline and middleware share it)."""
+    frontier = getattr(crawler, "_cwarchive_frontier", None)
+    if frontier is None:
+        settings = crawler.settings
+        frontier = Frontier(
+            settings["ARCHIVE_FRONTIER_URL"],
+            settings.get("ARCHIVE_FRONTIER_NAME") or "cwarchive",
+            lease=settings.getfloat("ARCHIVE_FRONTIER_LEASE", 10.0),
+        )
+        crawler._cwarchive_frontier = frontier  # type: ignore[attr-defined]
+    return frontier
+
+
+class LeasedQueue(PriorityQueue):
+    """scrapy-redis' priority queue; pops go through `Frontier.pop` (a lease) instead."""
+
+    def encode(self, request: Request) -> bytes:
+        return self._encode_request(request)
+
+    def decode(self, data: bytes) -> Request:
+        return self._decode_request(data)
+
+
+class FrontierScheduler(Scheduler):
+    """scrapy-redis' `Scheduler`, leased and split between discovery and shared work."""
+
+    crawler: Crawler
+    frontier: Frontier
+    queue: LeasedQueue
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        scheduler = super().from_crawler(crawler)
+        scheduler.crawler = crawler
+        scheduler.frontier = frontier_of(crawler)
+        scheduler.role = crawler.settings.get("ARCHIVE_ROLE") or "coordinator"
+        scheduler.worker = crawler.settings["ARCHIVE_WORKER_ID"]
+        scheduler._local: list[tuple[int, int, Request]] = []
+        scheduler._order = itertools.count()
+        scheduler._out: dict[str, Request] = {}
+        scheduler._reclaimed_at = 0.0
+        return scheduler
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        # Scrapy's engine polls an idle scheduler on a 5 s heartbeat; a class attribute
+        # meant to be tuned, set on this engine only.
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_INTERVAL  # type: ignore[misc]
+
+    def close(self, reason: str) -> None:
+        # Requests taken and not finished (a shutdown) go back for another process.
+        self._sweep()
+        if self._out:
+            logger.info("frontier: %(n)d unfinished requests handed back", {"n": len(self._out)})
+            self._out.clear()
+        self.frontier.release(self.worker)
+        super().close(reason)  # SCHEDULER_PERSIST: the shared queue stays
+
+    def __len__(self) -> int:
+        return len(self._local) + len(self.queue)
+
+    # -- in ---------------------------------------------------------------------------
+
+    def enqueue_request(self, request: Request) -> bool:
+        lease = request.meta.pop(LEASE, None)
+        if lease is not None:
+            # A leased request is coming back (retry, redirect): it is no longer out.
+            self._out.pop(lease, None)
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            if lease is not None:
+                self.frontier.ack(self.worker, lease)  # nothing left to do for it
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+        if request.meta.get("kind") in LOCAL_KINDS and self.role == "coordinator":
+            heapq.heappush(self._local, (-request.priority, next(self._order), request))
+            return True
+        data = self.queue.encode(request)
+        score = -request.priority
+        if lease is not None:
+            self.frontier.transfer(self.worker, lease, data, score)
+        else:
+            self.frontier.push(data, score)
+        return True
+
+    # -- out --------------------------------------------------------------------------
+
+    def next_request(self) -> Request | None:
+        self._sweep()
+        self._maybe_reclaim()
+        if self._local:
+            return heapq.heappop(self._local)[2]
+        if self.frontier.member is None or self.frontier.run_status() != RUNNING:
+            return None  # not in the run (yet), or it is over: take nothing more
+        popped = self.frontier.pop(self.worker)
+        if popped is None:
+            return None
+        token, data = popped
+        request = self.queue.decode(data)
+        request.meta[LEASE] = token
+        self._out[token] = request
+        if self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+        return request
+
+    def has_pending_requests(self) -> bool:
+        if self._local:
+            return True
+        self._sweep()
+        if self.role == "coordinator":
+            # Idle (discovery's next phase, or the end) only once nothing is left anywhere.
+            return not self.frontier.drained()
+        # A worker waits for work until the run ends (it never joined one: nothing).
+        return self.frontier.member is not None and self.frontier.run_status() == RUNNING
+
+    def _sweep(self) -> None:
+        """Finish the leases of requests the engine is done with.
+
+        The engine holds a request in its slot until its download, callback and the
+        pipelines of every item it gave are done (`ExecutionEngine._slot.inprogress`,
+        an internal set: no signal says "this request is done"). A request that left
+        it without coming back through `enqueue_request` is finished: its pages are
+        committed, or it gave none.
+        """
+        if not self._out:
+            return
+        slot = getattr(self.crawler.engine, "_slot", None)
+        inprogress = getattr(slot, "inprogress", None)
+        if inprogress is None:
+            return
+        for token, request in list(self._out.items()):
+            if request not in inprogress:
+                del self._out[token]
+                self.frontier.ack(self.worker, token)
+
+    def _maybe_reclaim(self) -> None:
+        now = time.monotonic()
+        if now - self._reclaimed_at >= RECLAIM_EVERY:
+            self._reclaimed_at = now
+            self.frontier.reclaim()
+
+    def state(self) -> dict[str, Any]:
+        """For logs and tests: what this process holds."""
+        return {"local": len(self._local), "leased": len(self._out), "worker": self.worker}
