@@ -175,6 +175,12 @@ def test_two_workers_and_the_crawl_fetch_and_archive_each_article_once(
         ("worker", "done"),
     ]
     assert [w["role"] for w in result["workers"]].count("worker") == 2
+    listed = subprocess.run(
+        command("runs", "--db", pg_url, "--json"), cwd=ROOT, env=env(), capture_output=True
+    )
+    (shown,) = [r for r in json.loads(listed.stdout) if r["id"] == run_id]
+    assert len(shown["workers"]) == 3
+    assert sum(w["pages_fetched"] for w in shown["workers"]) == shown["pages_fetched"]
     # Both workers took part: the shared queue is served by whoever is free.
     assert all(new > 0 for role, _, new in processes if role == "worker")
 

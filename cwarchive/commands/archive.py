@@ -69,6 +69,9 @@ def _first_line(error: BaseException) -> str:
 def runs(db_url: str, as_json: bool) -> None:
     """List the runs, oldest first, with their status and counters.
 
+    A distributed run (`crawl --frontier`) also lists its processes under `workers`:
+    the crawl that coordinated it and every worker that joined, with what each fetched.
+
     \b
     Examples:
       cwarchive runs
@@ -78,6 +81,16 @@ def runs(db_url: str, as_json: bool) -> None:
 
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         rows = queries.runs(conn)
+        processes = queries.run_workers(conn)
+    by_run: dict[int, list[dict[str, object]]] = {}
+    for process in processes:
+        by_run.setdefault(int(process["run_id"]), []).append(process)
+    for row in rows:
+        # Only distributed runs have processes: a run of one process reads as before.
+        if row["id"] in by_run:
+            row["workers"] = [
+                {k: v for k, v in p.items() if k != "run_id"} for p in by_run[row["id"]]
+            ]
 
     columns: dict[str, Column] = {
         "run": "id",
@@ -96,8 +109,25 @@ def runs(db_url: str, as_json: bool) -> None:
         "errors": "errors",
     }
 
+    worker_columns: dict[str, Column] = {
+        "worker": "worker",
+        "role": "role",
+        "status": "status",
+        "pages": "pages_fetched",
+        "new": "articles_new",
+        "changed": "articles_changed",
+        "unchanged": "articles_unchanged",
+        "seen": "articles_seen",
+        "listings": "listings",
+        "errors": "errors",
+    }
+
     def readable(console: Console) -> None:
         console.print(table(f"{len(rows)} runs", rows, columns))
+        for row in rows:
+            if "workers" in row:
+                title = f"run {row['id']}: {len(row['workers'])} processes"
+                console.print(table(title, row["workers"], worker_columns))
 
     emit(rows, as_json, readable)
 

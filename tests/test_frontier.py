@@ -1,0 +1,106 @@
+"""crawler/frontier/state.py: the frontier's Redis state, without Scrapy.
+
+Real Redis (`frontier_url`: a name of its own in the test database, keys deleted
+afterwards). Leases are what a killed worker's requests survive by: each rule of them
+is checked here on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from crawler.frontier.state import Frontier, FrontierBusy
+
+
+@pytest.fixture
+def frontier(frontier_url: tuple[str, str]) -> Iterator[Frontier]:
+    url, name = frontier_url
+    frontier = Frontier(url, name, lease=2.0)
+    frontier.claim("coordinator")
+    frontier.open_run(1, coordinator="coordinator", site_root="x", mode="full", max_rate=0)
+    yield frontier
+    frontier.close()
+
+
+def test_a_popped_request_is_leased_until_acknowledged(frontier: Frontier) -> None:
+    assert frontier.join("w1")
+    frontier.push(b"low", 0)
+    frontier.push(b"high", -100)  # scrapy-redis' score: -priority
+    token, data = frontier.pop("w1") or ("", b"")
+    assert data == b"high"  # the highest priority first
+    assert not frontier.drained()  # one queued, one leased
+    assert frontier.pop("w1") is not None
+    assert frontier.pop("w1") is None
+    assert not frontier.drained()  # nothing queued, but two leased
+    assert frontier.pending() == 2
+    frontier.ack("w1", token)
+    assert frontier.pending() == 1
+
+
+def test_a_re_enqueued_request_takes_its_lease_back_to_the_queue(frontier: Frontier) -> None:
+    assert frontier.join("w1")
+    frontier.push(b"first try", 0)
+    token, _ = frontier.pop("w1") or ("", b"")
+    frontier.transfer("w1", token, b"retry", -5)
+    assert frontier.redis.hlen(frontier.key("leased", "w1")) == 0
+    popped = frontier.pop("w2")
+    assert popped is not None and popped[1] == b"retry"
+    assert frontier.redis.zcard(frontier.queue_key) == 0
+
+
+def test_what_a_lost_process_held_goes_back(frontier: Frontier) -> None:
+    assert frontier.join("victim") and frontier.join("survivor")
+    for n in range(3):
+        frontier.push(f"r{n}".encode(), 0)
+    frontier.pop("victim")
+    frontier.pop("victim")
+    assert frontier.reclaim() == 0  # alive: nothing taken from it
+    frontier.stop_heartbeat()  # the victim's process stops beating (SIGKILL)
+    frontier.redis.delete(frontier.key("alive", "victim"))  # its lease runs out
+    assert frontier.reclaim() == 2
+    assert frontier.workers()["victim"] == "lost"
+    assert frontier.redis.zcard(frontier.queue_key) == 3
+    # A process only thought dead (frozen, then back) is working again at its next beat.
+    frontier.heartbeat("victim")
+    assert frontier.workers()["victim"] == "working"
+
+
+def test_leaving_hands_back_what_is_held(frontier: Frontier) -> None:
+    assert frontier.join("w1")
+    frontier.push(b"r", 0)
+    frontier.pop("w1")
+    frontier.leave("w1", "interrupted")
+    assert frontier.workers()["w1"] == "interrupted"
+    assert frontier.redis.zcard(frontier.queue_key) == 1
+    assert not frontier.alive("w1")
+
+
+def test_join_only_an_open_run(frontier: Frontier) -> None:
+    assert not frontier.join("late", run_id="2")  # another run than the open one
+    frontier.set_status("finishing")
+    assert not frontier.join("late")
+    assert frontier.wait_for_run(timeout=0.3) is None
+    assert frontier.wait_for_run(run_id="1") is None  # that run is over: no wait
+
+
+def test_one_coordinator_at_a_time(frontier_url: tuple[str, str], frontier: Frontier) -> None:
+    url, name = frontier_url
+    other = Frontier(url, name, lease=2.0)
+    with pytest.raises(FrontierBusy, match="run 1 is open"):
+        other.claim("second")
+    frontier.redis.delete(frontier.key("alive", "coordinator"))  # the first one died
+    assert other.claim("second")["id"] == "1"
+
+
+def test_rate_slots_are_spaced_in_redis_time(frontier: Frontier) -> None:
+    waits = [frontier.rate_wait("example.org", 10) for _ in range(4)]
+    assert waits[0] == pytest.approx(0, abs=0.02)
+    for before, after in zip(waits, waits[1:], strict=False):
+        assert after - before == pytest.approx(0.1, abs=0.02)
+    assert frontier.rate_wait("other.org", 10) == pytest.approx(0, abs=0.02)  # per host
+    time.sleep(0.5)  # slots not taken are not saved up: no burst after a pause
+    assert frontier.rate_wait("example.org", 10) == pytest.approx(0, abs=0.02)
+    assert frontier.rate_wait("example.org", 10) == pytest.approx(0.1, abs=0.02)
