@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/crawl.py --articles 1000    # a synthetic inventory
     .venv/bin/python benchmarks/crawl.py --repeats 3 --json
     .venv/bin/python benchmarks/crawl.py --articles 1000 --profile /tmp/crawl.prof
+    .venv/bin/python benchmarks/crawl.py --profile /tmp/crawl.txt --profiler py-spy
     .venv/bin/python benchmarks/crawl.py --profile-report /tmp/crawl.prof
 
 Generates a site (`cwarchive fixtures generate`), serves it on loopback from a child
@@ -25,8 +26,8 @@ disk cache. With `--repeats N`, (a), the floor and (b) run N times in turns (eac
 into a fresh file) and medians are reported; (c) runs once, last.
 
 Goals: (a) within 2.0x of the floor's time, (b) at most 5% of (a), peak memory of (a)
-under 300 MB. `--profile FILE` adds one more full crawl under cProfile (not timed) and
-prints where its time goes.
+under 300 MB. `--profile FILE` adds one more full crawl under a profiler (not timed:
+cProfile, or py-spy with `--profiler py-spy`) and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ import argparse
 import json
 import os
 import pstats
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -176,7 +179,11 @@ def warm(site: Path) -> int:
 
 
 def benchmark(
-    articles: int | None, workdir: Path, repeats: int, profile: Path | None
+    articles: int | None,
+    workdir: Path,
+    repeats: int,
+    profile: Path | None,
+    sampler: str = "cprofile",
 ) -> dict[str, list[Measure]]:
     site = workdir / "site"
     generate(site, articles)
@@ -195,14 +202,23 @@ def benchmark(
         if profile is not None:
             db = workdir / "profiled.sqlite"
             db.unlink(missing_ok=True)
-            prefix = [sys.executable, "-m", "cProfile", "-o", str(profile)]
-            crawl("profiled full crawl", server, db, "--full", prefix=prefix)
+            crawl("profiled full crawl", server, db, "--full", prefix=profiler(profile, sampler))
         generate(site, articles, mutate=5)
         db = workdir / f"bench-{repeats - 1}.sqlite"
         runs["mutated"].append(crawl("(c) incremental after --mutate 5", server, db))
     finally:
         server.stop()
     return runs
+
+
+def profiler(out: Path, sampler: str) -> list[str]:
+    """The command line that runs `python ...` under the profiler, writing `out`."""
+    if sampler == "py-spy":
+        # A sampling profiler: the crawl runs at its own speed; 100 samples a second.
+        spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+        return [spy, "record", "--format", "raw", "--rate", "100", "--output", str(out),
+                "--", sys.executable]  # fmt: skip
+    return [sys.executable, "-m", "cProfile", "-o", str(out)]
 
 
 def median_measure(measures: list[Measure]) -> Measure:
@@ -287,22 +303,96 @@ PARTS = (
 
 
 STDLIB = sysconfig.get_paths()["stdlib"]
+# Functions whose time, callees included, is worth a line of its own: name, file.
+CUMULATIVE = {
+    "parse_page": "crawler/parsers/page.py",
+    "parse_listing": "crawler/parsers/listing.py",
+    "parse_article": "crawler/parsers/article.py",
+    "read_facets": "crawler/parsers/facets.py",
+    "store_page": "storage/pages.py",
+}
 
 
-def _part(function: tuple[str, int, str]) -> str | None:
-    """The part a function's own code belongs to; None for the standard library and
-    built-ins, which work for whoever called them."""
-    filename = function[0]
-    for marker, part in PARTS:
-        if marker in filename:
-            return part
-    if filename == "~" or filename.startswith(("<", STDLIB)):
+def _part_of_file(filename: str) -> str | None:
+    """The part a file's code belongs to; None for the standard library and built-ins,
+    which work for whoever called them.
+
+    `filename` is absolute (cProfile), relative to its `sys.path` entry (py-spy),
+    `~` (a built-in) or `<frozen ...>`.
+    """
+    if filename == "~" or filename.startswith("<"):
         return None
+    path = filename if filename.startswith("/") else f"/{filename}"
+    for marker, part in PARTS:
+        if marker in path:
+            return part
+    if filename.startswith(STDLIB):
+        return None
+    if not filename.startswith("/"):
+        top = filename.split("/", 1)[0].removesuffix(".py")
+        if top in sys.stdlib_module_names:
+            return None
     return "other libraries"
 
 
+def _part(function: tuple[str, int, str]) -> str | None:
+    return _part_of_file(function[0])
+
+
 def where_time_goes(path: Path, top: int = 15) -> dict[str, Any]:
-    """Self time by part, and the functions with the most self time.
+    """Where a profile's time went: py-spy's raw stacks, or else a cProfile file."""
+    try:
+        pstats.Stats(str(path))
+    except (TypeError, ValueError, EOFError, OSError):
+        return where_samples_go(path, top)
+    return where_profiled_time_goes(path, top)
+
+
+def where_samples_go(path: Path, top: int = 15) -> dict[str, Any]:
+    """py-spy's raw output (one `frame;frame;... count` line per distinct stack).
+
+    A sample counts for the innermost frame of a part: time in the standard library
+    (`urljoin`) or in C below it (lxml) is the time of the code that called it.
+    """
+    frame_file = re.compile(r"^(?P<function>.*) \((?P<file>.+?)(?::\d+)?\)$")
+    parts: Counter[str] = Counter()
+    leaves: Counter[str] = Counter()
+    under: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text("utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        frames = []
+        for frame in stack.split(";"):
+            match = frame_file.match(frame)
+            frames.append((match["function"], match["file"]) if match else (frame, frame))
+        part = next(
+            (p for _, file in reversed(frames) if (p := _part_of_file(file)) is not None),
+            "unattributed",
+        )
+        parts[part] += samples
+        function, file = frames[-1]
+        leaves[f"{function} ({file})"] += samples
+        for name in {f for f, file in frames if CUMULATIVE.get(f, "?") in file}:
+            under[name] += samples
+    total = total or 1
+    return {
+        "profiler": "py-spy",
+        "samples": total,
+        "parts_percent": {part: round(100 * n / total, 1) for part, n in parts.most_common()},
+        "cumulative_percent": {name: round(100 * n / total, 1) for name, n in under.most_common()},
+        "top_self_time": [
+            {"function": name, "percent": round(100 * n / total, 1)}
+            for name, n in leaves.most_common(top)
+        ],
+    }
+
+
+def where_profiled_time_goes(path: Path, top: int = 15) -> dict[str, Any]:
+    """cProfile's self time by part, and the functions with the most self time.
 
     The standard library's and the built-ins' self time (`urlsplit`, `re.sub`, lxml's
     C methods) goes to the parts that called them, split in proportion to the time
@@ -344,9 +434,17 @@ def where_time_goes(path: Path, top: int = 15) -> dict[str, Any]:
         for name, fraction in share_of(function).items():
             parts[name] += entry[2] * fraction
     functions = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    cumulative = {
+        name: max((e[3] for f, e in raw.items() if f[2] == name and file in f[0]), default=0)
+        for name, file in CUMULATIVE.items()
+    }
     return {
+        "profiler": "cProfile",
         "profiled_seconds": round(total, 1),
         "parts_percent": {part: round(100 * t / total, 1) for part, t in parts.most_common()},
+        "cumulative_percent": {
+            name: round(100 * t / total, 1) for name, t in cumulative.items() if t
+        },
         "top_self_time": [
             {
                 "function": f"{Path(f[0]).name}:{f[1]}({f[2]})" if f[0] != "~" else f[2],
@@ -430,6 +528,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="full crawl, floor, incremental")
     parser.add_argument("--workdir", type=Path, help="keep the site and databases here")
     parser.add_argument("--profile", type=Path, help="also profile a full crawl into FILE")
+    parser.add_argument(
+        "--profiler",
+        choices=("cprofile", "py-spy"),
+        default="cprofile",
+        help="cProfile (call counts, but slows Python calls down) or py-spy (sampling, "
+        "no slowdown; `pip install py-spy`)",
+    )
     parser.add_argument("--profile-report", type=Path, help="only report on a saved profile")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.add_argument("--floor-spider", metavar="URL", help=argparse.SUPPRESS)
@@ -444,10 +549,14 @@ def main() -> None:
     profile = options.profile.resolve() if options.profile else None
     if options.workdir:
         options.workdir.mkdir(parents=True, exist_ok=True)
-        runs = benchmark(options.articles, options.workdir.resolve(), options.repeats, profile)
+        runs = benchmark(
+            options.articles, options.workdir.resolve(), options.repeats, profile, options.profiler
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="cwarchive-bench-") as workdir:
-            runs = benchmark(options.articles, Path(workdir), options.repeats, profile)
+            runs = benchmark(
+                options.articles, Path(workdir), options.repeats, profile, options.profiler
+            )
     result = report(runs, options.articles)
     if profile is not None:
         result["profile"] = where_time_goes(profile)
