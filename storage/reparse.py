@@ -75,39 +75,37 @@ class Reparsing:
             raise ValueError("jobs must be at least 1")
         run_id = self.start_run("reparse", site_root=site_root, parser_version=parser_version)
         summary = Counter(pages=0, versions_added=0, unchanged=0, errors=0)
-        decompressor = zstandard.ZstdDecompressor()
         pages = read_pages(stored_chunks(self.engine), parse, page_errors, jobs)
         try:
             with closing(pages):  # on a failure, stops the workers before the run is failed
                 for page, data, reading in pages:
                     summary["pages"] += 1
-                    if isinstance(reading, str):
-                        raw = decompressor.decompress(data)
-                        self.save_parse_error(
-                            run_id, page["url"], reading, raw, page["http_status"]
-                        )
-                        summary["errors"] += 1
-                        continue
-                    record = reading
-                    if record.get("page_type") != "article":
-                        reason = f"reparsed as a {record.get('page_type')} page"
-                        raw = decompressor.decompress(data)
-                        self.save_parse_error(run_id, page["url"], reason, raw, page["http_status"])
-                        summary["errors"] += 1
-                        continue
-                    if record["content_hash"] in page["hashes"]:
-                        if page["is_latest"]:
-                            self._make_current(page["article_key"], record["content_hash"])
-                        summary["unchanged"] += 1
-                        continue
-                    page["hashes"].add(record["content_hash"])
-                    self._add_reparsed(run_id, page, record, decompressor.decompress(data))
-                    summary["versions_added"] += 1
+                    summary[self._reread(run_id, page, data, reading)] += 1
         except BaseException:
             self.finish_run(run_id, "failed", pages_fetched=summary["pages"])
             raise
         self.finish_run(run_id, "completed", pages_fetched=0)
         return {"run": run_id, **summary}
+
+    def _reread(
+        self: Archive, run_id: int, page: dict[str, Any], data: bytes, reading: Reading
+    ) -> str:
+        """Save what one stored page now reads as; the summary counter it adds to."""
+        if isinstance(reading, str) or reading.get("page_type") != "article":
+            reason = (
+                reading
+                if isinstance(reading, str)
+                else f"reparsed as a {reading.get('page_type')} page"
+            )
+            self.save_parse_error(run_id, page["url"], reason, _raw(data), page["http_status"])
+            return "errors"
+        if reading["content_hash"] in page["hashes"]:
+            if page["is_latest"]:
+                self._make_current(page["article_key"], reading["content_hash"])
+            return "unchanged"
+        page["hashes"].add(reading["content_hash"])
+        self._add_reparsed(run_id, page, reading, _raw(data))
+        return "versions_added"
 
     def _make_current(self: Archive, key: str, content_hash: str) -> None:
         """The article's latest page now reads as one of its known versions: point at it."""
@@ -258,6 +256,12 @@ def parse_stored(
         except page_errors as error:
             readings.append(getattr(error, "reason", None) or str(error))
     return readings
+
+
+def _raw(data: bytes) -> bytes:
+    # The writer decompresses a page only to keep it (a new version, a parse error);
+    # a decompressor of its own each time, as one is not safe to share across threads.
+    return zstandard.ZstdDecompressor().decompress(data)
 
 
 def _work(chunk: list[StoredPage]) -> list[tuple[bytes, str]]:
