@@ -65,8 +65,22 @@ class Card(TypedDict):
     date: str | None
 
 
-def content_hash(record: dict[str, Any]) -> str:
-    """sha256 hex of the canonical JSON of the record's content fields."""
-    content = {k: v for k, v in record.items() if k not in NON_CONTENT_FIELDS}
+# Fields an earlier parser version counted as content: parser 1 hashed `filed_month`.
+# A stored version's hash is reproduced by the rule of the parser that made it.
+FORMER_CONTENT_FIELDS: dict[str, frozenset[str]] = {"1": frozenset({"filed_month"})}
+
+
+def non_content_fields(parser_version: str | None = None) -> frozenset[str]:
+    """The fields left out of the hash by `parser_version` (default: the current rule)."""
+    return NON_CONTENT_FIELDS - FORMER_CONTENT_FIELDS.get(parser_version or "", frozenset())
+
+
+def content_hash(record: dict[str, Any], parser_version: str | None = None) -> str:
+    """sha256 hex of the canonical JSON of the record's content fields.
+
+    `parser_version`: hash by the rule that parser version used (for stored versions).
+    """
+    excluded = non_content_fields(parser_version)
+    content = {k: v for k, v in record.items() if k not in excluded}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

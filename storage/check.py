@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, and_, create_engine, event, exists, f
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from crawler.record import NON_CONTENT_FIELDS, content_hash
+from crawler.record import NON_CONTENT_FIELDS, content_hash, non_content_fields
 from storage import db
 from storage.models import (
     VERSION_FIELDS,
@@ -201,8 +201,9 @@ def version_record(row: Any, article_key: str) -> dict[str, Any]:
     on the article, not the version) come back; what is not content is left out.
     """
     record: dict[str, Any] = {"page_type": "article", "article_key": article_key}
+    excluded = non_content_fields(getattr(row, "parser_version", None))
     for name in VERSION_FIELDS:
-        if name in NON_CONTENT_FIELDS:
+        if name in excluded:
             continue
         value = getattr(row, name)
         if name in ("published", "reviewed") and value is not None:
@@ -471,7 +472,7 @@ class _Checker:
         ids = ("versions.id", row.id)
         if row.article_key is None:
             return  # reported as a dangling reference: no key to hash with
-        recomputed = content_hash(version_record(row, row.article_key))
+        recomputed = content_hash(version_record(row, row.article_key), row.parser_version)
         if recomputed != row.content_hash:
             self.add(
                 "version_hash",
