@@ -20,10 +20,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from crawler.record import FORMER_CONTENT_FIELDS, content_hash
 from crawler.urls import article_key as key_of_url
 from storage import db, tagcounts
 from storage.identity import IdentityMap
-from storage.models import RUN_COUNTERS, VERSION_FIELDS, Article, Observation, Run, Version
+from storage.models import (
+    RUN_COUNTERS,
+    VERSION_FIELDS,
+    Article,
+    Observation,
+    Run,
+    Version,
+    version_record,
+)
 from storage.reparse import Reparsing
 from storage.unit_of_work import ArticleState, Batch, Ref, UnitOfWork, write_connection
 
@@ -180,7 +189,6 @@ class Archive(Reparsing):
         """Store one fetched article: "new", "changed" or "unchanged" (an observation only)."""
         self._ensure_state(run_id)
         key = record["article_key"]
-        content_hash = record["content_hash"]
         fetched_at = fetched_at or _now()
         raw_ref = self._identities.raw_ref(raw)
         sidebar_ref = self._identities.sidebar_ref(record.get("tag_counts") or [])
@@ -212,7 +220,7 @@ class Archive(Reparsing):
             )
             outcome = "new"
         else:
-            outcome = "unchanged" if state.content_hash == content_hash else "changed"
+            outcome = "unchanged" if state.content_hash == record["content_hash"] else "changed"
             self._reactivate(key, state)
         if outcome != "unchanged":
             self._add_version(run_id, state, record, self._parser_version)
@@ -387,8 +395,28 @@ class Archive(Reparsing):
                 )
                 for row in conn.execute(self._article_state_query())
             }
+            self._rehash_former_versions(conn)
             self._identities.load(conn)
         self._loaded = True
+
+    def _rehash_former_versions(self, conn: Connection) -> None:
+        """Current versions stored by a parser with another hash rule, rehashed by today's.
+
+        Parser 1 hashed `filed_month`; compared by their stored hash, every unchanged
+        article would become a new version at the first crawl after the upgrade. The
+        stored hash stays as it was (it is what that parser wrote); only the comparison
+        uses the current rule.
+        """
+        former = list(FORMER_CONTENT_FIELDS)
+        query = (
+            select(Version, Article.article_key)
+            .join(Article, Article.current_version_id == Version.id)
+            .where(Version.parser_version.in_(former))
+        )
+        for row in conn.execute(query):
+            state = self._articles.get(row.article_key)
+            if state is not None:
+                state.content_hash = content_hash(version_record(row, row.article_key))
 
     @staticmethod
     def _article_state_query() -> Any:

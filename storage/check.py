@@ -29,10 +29,9 @@ from sqlalchemy import Connection, Engine, and_, create_engine, event, exists, f
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from crawler.record import NON_CONTENT_FIELDS, content_hash, non_content_fields
+from crawler.record import NON_CONTENT_FIELDS, content_hash
 from storage import db
 from storage.models import (
-    VERSION_FIELDS,
     Article,
     Base,
     ListingPage,
@@ -43,6 +42,7 @@ from storage.models import (
     Version,
     VersionReviewer,
 )
+from storage.models import version_record as stored_record
 
 ERROR = "error"
 WARNING = "warning"
@@ -195,21 +195,8 @@ def _chunks(conn: Connection, query: Any, id_column: Any, size: int) -> Iterator
 
 
 def version_record(row: Any, article_key: str) -> dict[str, Any]:
-    """The parse record a version was stored from (`Archive._add_version`, reversed).
-
-    Dates go back to ISO text, and `page_type` and `article_key` (content fields kept
-    on the article, not the version) come back; what is not content is left out.
-    """
-    record: dict[str, Any] = {"page_type": "article", "article_key": article_key}
-    excluded = non_content_fields(getattr(row, "parser_version", None))
-    for name in VERSION_FIELDS:
-        if name in excluded:
-            continue
-        value = getattr(row, name)
-        if name in ("published", "reviewed") and value is not None:
-            value = value.isoformat()
-        record[name] = value
-    return record
+    """The record a version was stored from, by the hash rule of the parser that made it."""
+    return stored_record(row, article_key, getattr(row, "parser_version", None))
 
 
 class _Checker:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from crawler.record import non_content_fields
 from storage.vocabulary import VERSION_FIELDS as VERSION_FIELDS  # re-exported: the read side
 
 # Stable constraint names, so migrations can refer to them on every backend.
@@ -351,3 +352,23 @@ class ParseError(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def version_record(row: Any, article_key: str, hash_rule: str | None = None) -> dict[str, Any]:
+    """The parse record a version was stored from (`Archive._add_version`, reversed).
+
+    Dates go back to ISO text, and `page_type` and `article_key` (content fields kept
+    on the article, not the version) come back; what is not content under `hash_rule`
+    (a parser version; None: the current rule) is left out. `content_hash(record,
+    hash_rule)` of the result is then the version's hash by that rule.
+    """
+    record: dict[str, Any] = {"page_type": "article", "article_key": article_key}
+    excluded = non_content_fields(hash_rule)
+    for name in VERSION_FIELDS:
+        if name in excluded:
+            continue
+        value = getattr(row, name)
+        if name in ("published", "reviewed") and value is not None:
+            value = value.isoformat()
+        record[name] = value
+    return record

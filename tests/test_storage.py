@@ -590,3 +590,20 @@ def _table_counts(archive: Archive) -> dict[str, int]:
             name: conn.scalar(select(func.count()).select_from(table)) or 0
             for name, table in Base.metadata.tables.items()
         }
+
+
+def test_an_upgrade_of_the_hash_rule_adds_no_version(archive: Archive) -> None:
+    """Versions stored by parser 1 (which hashed filed_month) are compared by today's rule."""
+    from crawler.record import content_hash
+
+    record = article("cancerwise/legacy")
+    legacy = {**record, "content_hash": content_hash(record, "1")}
+    run = start(archive)  # parser_version "1"
+    assert save(archive, run, legacy) == "new"
+    archive.finish_run(run, "completed")
+    run = archive.start_run(mode="full", site_root="https://www.mdanderson.org", parser_version="2")
+    moved = {**record, "filed_month": None}  # the redesign's page shows no filed month
+    assert save(archive, run, moved) == "unchanged"
+    assert save(archive, run, article("cancerwise/legacy", title="Another title")) == "changed"
+    archive.finish_run(run, "completed")
+    assert count(archive, Version) == 2
