@@ -66,6 +66,7 @@ class SharedPersistPipeline(PersistPipeline):
             self.stats.set_value("archive/run_id", self.run_id)
 
     def _open_run(self) -> None:
+        settings = self.crawler.settings
         try:
             previous = self.frontier.claim(self.worker)
         except FrontierBusy as error:
@@ -83,6 +84,14 @@ class SharedPersistPipeline(PersistPipeline):
             site_root=self.site_root,
             mode=self.mode,
             max_rate=self.max_rate,
+            # What every process must share to decide alike: a worker parsing a sitemap
+            # or a listing follows the coordinator's sections, tags, limit and since.
+            crawl={
+                "ARCHIVE_SECTIONS": settings.getlist("ARCHIVE_SECTIONS"),
+                "ARCHIVE_TAGS": settings.getbool("ARCHIVE_TAGS"),
+                "ARCHIVE_LIMIT": settings.getint("ARCHIVE_LIMIT"),
+                "ARCHIVE_SINCE": settings.get("ARCHIVE_SINCE") or "",
+            },
         )
         self._register("coordinator")
         logger.info(

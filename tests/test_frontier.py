@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from crawler.frontier.state import Frontier, FrontierBusy
+from tests.crawling import project_settings
 
 
 @pytest.fixture
@@ -104,3 +105,32 @@ def test_rate_slots_are_spaced_in_redis_time(frontier: Frontier) -> None:
     time.sleep(0.5)  # slots not taken are not saved up: no burst after a pause
     assert frontier.rate_wait("example.org", 10) == pytest.approx(0, abs=0.02)
     assert frontier.rate_wait("example.org", 10) == pytest.approx(0.1, abs=0.02)
+
+
+def test_spiders_of_one_run_decide_each_article_once(frontier: Frontier) -> None:
+    """Two processes' spiders with the frontier's shared decisions: an article claimed by
+    one is decided for the other, links listed by either are one set, `--limit` counts
+    the requests of both."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier.decisions import share_decisions
+    from crawler.spiders.cancerwise import CancerwiseSpider
+
+    spiders = []
+    for _ in range(2):
+        settings = project_settings(ARCHIVE_DB_URL="", ARCHIVE_LIMIT=2)
+        crawler = get_crawler(CancerwiseSpider, settings)
+        spider = CancerwiseSpider.from_crawler(crawler)
+        share_decisions(spider, frontier.redis, frontier.name)
+        spiders.append(spider)
+    first, second = spiders
+    assert first._claim_article("cancerwise/a")
+    assert not second._claim_article("cancerwise/a")
+    assert second._claim_article("cancerwise/b")
+    assert not first._claim_article("cancerwise/c")  # over the limit of the run, not of one
+    assert second.crawler.stats.get_value("archive/discovery/over_limit") is None
+    list(second._listing_article("https://www.mdanderson.org/cancerwise/d.h00-1.html"))
+    assert "cancerwise/d" in first._listed
+    assert dict(first._listing_links.items()) == {
+        "cancerwise/d": "https://www.mdanderson.org/cancerwise/d.h00-1.html"
+    }

@@ -9,18 +9,16 @@ with it: its response went through the callback and every item through the
 pipelines (the archive commits each save), or it was re-enqueued (a retry or a
 redirect carries its lease back to the queue in one step).
 
-Discovery stays with the coordinator (the crawl that started the run): sitemap and
-listing requests go to a local queue that only it serves, because the spider's
-per-run decisions (what was listed, what was decided, `--limit`) live in its memory.
-Article requests (and re-checks) go to the shared queue, which every process serves.
-Workers never idle while the run is open; the coordinator idles only once its own
-discovery is done and the whole frontier is drained.
+Every request goes to the shared queue, discovery's too (sitemaps and listings come
+first by their priority), and any process may run its callback: the spider's per-run
+decisions (what was listed, what was decided, `--limit`) are shared in Redis
+(`decisions.share_decisions`). Workers never idle while the run is open; the
+coordinator idles only once the whole frontier is drained, and then runs discovery's
+later phases (listing links, re-checks) or ends the run.
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import logging
 import time
 from typing import Any, Self
@@ -30,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from crawler.frontier.decisions import share_decisions
 from crawler.frontier.state import RUNNING, Frontier
 
 logger = logging.getLogger(__name__)
@@ -37,8 +36,6 @@ logger = logging.getLogger(__name__)
 # The request's lease token, in its meta: it follows the request through retries and
 # redirects (their requests are copies of it).
 LEASE = "frontier_lease"
-# Requests the coordinator keeps: the spider's discovery decisions are in its memory.
-LOCAL_KINDS = frozenset({"sitemap", "listing"})
 # How often a process looks for requests of processes whose lease ran out.
 RECLAIM_EVERY = 1.0
 # How often an idle engine asks for work (Scrapy's own heartbeat is 5 s: a worker
@@ -71,7 +68,7 @@ class LeasedQueue(PriorityQueue):
 
 
 class FrontierScheduler(Scheduler):
-    """scrapy-redis' `Scheduler`, leased and split between discovery and shared work."""
+    """scrapy-redis' `Scheduler`, leased."""
 
     crawler: Crawler
     frontier: Frontier
@@ -84,14 +81,13 @@ class FrontierScheduler(Scheduler):
         scheduler.frontier = frontier_of(crawler)
         scheduler.role = crawler.settings.get("ARCHIVE_ROLE") or "coordinator"
         scheduler.worker = crawler.settings["ARCHIVE_WORKER_ID"]
-        scheduler._local: list[tuple[int, int, Request]] = []
-        scheduler._order = itertools.count()
         scheduler._out: dict[str, Request] = {}
         scheduler._reclaimed_at = 0.0
         return scheduler
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
+        share_decisions(spider, self.frontier.redis, self.frontier.name)
         # Scrapy's engine polls an idle scheduler on a 5 s heartbeat; a class attribute
         # meant to be tuned, set on this engine only.
         self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_INTERVAL  # type: ignore[misc]
@@ -106,7 +102,7 @@ class FrontierScheduler(Scheduler):
         super().close(reason)  # SCHEDULER_PERSIST: the shared queue stays
 
     def __len__(self) -> int:
-        return len(self._local) + len(self.queue)
+        return len(self.queue)
 
     # -- in ---------------------------------------------------------------------------
 
@@ -122,9 +118,6 @@ class FrontierScheduler(Scheduler):
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
-        if request.meta.get("kind") in LOCAL_KINDS and self.role == "coordinator":
-            heapq.heappush(self._local, (-request.priority, next(self._order), request))
-            return True
         data = self.queue.encode(request)
         score = -request.priority
         if lease is not None:
@@ -138,8 +131,6 @@ class FrontierScheduler(Scheduler):
     def next_request(self) -> Request | None:
         self._sweep()
         self._maybe_reclaim()
-        if self._local:
-            return heapq.heappop(self._local)[2]
         if self.frontier.member is None or self.frontier.run_status() != RUNNING:
             return None  # not in the run (yet), or it is over: take nothing more
         popped = self.frontier.pop(self.worker)
@@ -154,8 +145,6 @@ class FrontierScheduler(Scheduler):
         return request
 
     def has_pending_requests(self) -> bool:
-        if self._local:
-            return True
         self._sweep()
         if self.role == "coordinator":
             # Idle (discovery's next phase, or the end) only once nothing is left anywhere.
@@ -191,4 +180,4 @@ class FrontierScheduler(Scheduler):
 
     def state(self) -> dict[str, Any]:
         """For logs and tests: what this process holds."""
-        return {"local": len(self._local), "leased": len(self._out), "worker": self.worker}
+        return {"leased": len(self._out), "worker": self.worker}

@@ -15,7 +15,10 @@ frontiers can share one Redis:
 - `NAME:alive:PROCESS` (string with a TTL): the process's lease, refreshed by its
   heartbeat;
 - `NAME:rate:HOST` (string): the host's next free request slot, in Redis' clock
-  (microseconds).
+  (microseconds);
+- `NAME:listed`, `NAME:decided` (sets), `NAME:listing_links` (hash),
+  `NAME:article_requests` (counter): the spider's decisions of the run
+  (`crawler.frontier.decisions`).
 
 A request taken from the queue moves, in one script, into its taker's `leased` hash;
 it leaves only when the taker finished it (its page committed to the archive), or
@@ -27,6 +30,7 @@ and the frontier is drained only when the queue and every `leased` hash are empt
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -37,6 +41,8 @@ import redis
 
 logger = logging.getLogger(__name__)
 
+# The spider's shared decisions of a run (`crawler.frontier.decisions`).
+DECISIONS = ("listed", "decided", "listing_links", "article_requests")
 # What a process refreshes its lease every lease / HEARTBEATS seconds with.
 HEARTBEATS = 4
 RUNNING = "running"
@@ -219,9 +225,20 @@ class Frontier:
         return previous
 
     def open_run(
-        self, run_id: int, *, coordinator: str, site_root: str, mode: str, max_rate: float
+        self,
+        run_id: int,
+        *,
+        coordinator: str,
+        site_root: str,
+        mode: str,
+        max_rate: float,
+        crawl: dict[str, Any] | None = None,
     ) -> None:
-        """Start run `run_id` here: the last run's queue, fingerprints and processes go."""
+        """Start run `run_id` here: the last run's queue, fingerprints and processes go.
+
+        `crawl`: the settings every process must share to decide alike (sections,
+        `--tags`, `--limit`, `--since`), kept as JSON for the workers that join.
+        """
         self.clear(keep_run=True)
         self.redis.hset(
             self.key("run"),
@@ -233,6 +250,7 @@ class Frontier:
                 "mode": mode,
                 "max_rate": repr(float(max_rate)),
                 "opened_at": repr(time.time()),
+                "crawl": json.dumps(crawl or {}),
             },
         )
 
@@ -241,7 +259,9 @@ class Frontier:
 
     def close_run(self, status: str) -> None:
         """The run is over (`done`, `interrupted`): its queue and fingerprints go."""
-        self.redis.delete(self.queue_key, self.dupefilter_key, self.key("seq"))
+        self.redis.delete(
+            self.queue_key, self.dupefilter_key, self.key("seq"), *map(self.key, DECISIONS)
+        )
         self.redis.hset(self.key("run"), mapping={"status": status, "closed_at": repr(time.time())})
 
     def wait_for_run(
@@ -262,7 +282,7 @@ class Frontier:
 
     def clear(self, keep_run: bool = False) -> None:
         """Delete every key of this frontier (the run record too unless `keep_run`)."""
-        doomed = [self.key(k) for k in ("queue", "dupefilter", "workers", "seq")]
+        doomed = [self.key(k) for k in ("queue", "dupefilter", "workers", "seq", *DECISIONS)]
         doomed += [k.decode() for k in self.redis.scan_iter(match=self.key("leased", "*"))]
         doomed += [k.decode() for k in self.redis.scan_iter(match=self.key("rate", "*"))]
         if not keep_run:

@@ -8,6 +8,7 @@ ends (docs/scale-out.md).
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -102,6 +103,13 @@ def worker_command(
 
     db = distributed.check_db(normalize_url(db_url))
     frontier = distributed.connect(frontier_url, frontier_name)
+    # Imported while waiting, not once the run is open: a worker joining late fetches
+    # nothing during the second or two Scrapy and the parsers take to import.
+    import scrapy.crawler  # noqa: F401
+
+    import crawler.spiders.cancerwise  # noqa: F401
+    import pipelines.shared  # noqa: F401
+
     run = frontier.wait_for_run(timeout=wait_seconds)
     if run is None:
         emit({"run_id": None, "joined": False}, as_json, lambda console: console.print("no run"))
@@ -114,6 +122,9 @@ def worker_command(
         full=run.get("mode") == "full",
         log_level=log_level.upper(),
     )
+    # The coordinator's discovery settings: this process parses sitemaps and listings
+    # of the run too, and must decide as it would.
+    overrides.update(json.loads(run.get("crawl") or "{}"))
     overrides.update(distributed.overrides(frontier_url, frontier_name, "worker", run_id=run["id"]))
     overrides.update(extra_settings)
     stats = run_crawl(overrides, live=False)
