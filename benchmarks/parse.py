@@ -283,6 +283,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50, help="parse_page calls per round")
     parser.add_argument("--files", type=int, default=400, help="files on the command line")
     parser.add_argument("--cli-rounds", type=int, default=3, help="runs of each command")
+    parser.add_argument(
+        "--cwarchive",
+        default=str(Path(sys.executable).with_name("cwarchive")),
+        help="the command to time (default: the console script beside this Python)",
+    )
     parser.add_argument("--part", choices=("all", "in-process", "cli", "coverage"), default="all")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")

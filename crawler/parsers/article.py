@@ -10,11 +10,13 @@ blocks parses to the same record.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 from lxml import etree
 
-from crawler.parsers.blocks import SKIP_TAGS, Block, page_blocks
+from crawler.parsers.blocks import SKIP_TAGS, Block, iter_blocks
 from crawler.parsers.dates import DATE_IN_TEXT, parse_date
 from crawler.parsers.errors import PageError
 from crawler.parsers.facets import Facets, read_facets
@@ -48,9 +50,9 @@ _FILED = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/[^/]+/jcr:content")
 def parse_article(
     root: etree._Element, meta: PageMetadata, url: str, canonical_url: str
 ) -> dict[str, Any]:
-    blocks = page_blocks(root)
-    h1_index = next((i for i, b in enumerate(blocks) if b.tag == "h1"), None)
-    title = blocks[h1_index].text if h1_index is not None else meta.title_fallback()
+    blocks = _PageBlocks(root)
+    h1_index = next((i for i, b in blocks.from_index(0) if b.tag == "h1"), None)
+    title = blocks.read[h1_index].text if h1_index is not None else meta.title_fallback()
     if not title:
         raise PageError("no title")
 
@@ -61,7 +63,7 @@ def parse_article(
 
     facets = read_facets(root)
     body_start = max(header.last_index, h1_index if h1_index is not None else -1) + 1
-    key_takeaways, body_blocks = _body(blocks[body_start:], facets)
+    key_takeaways, body_blocks = _body((b for _, b in blocks.from_index(body_start)), facets)
     body_text = "\n\n".join(block.text for block in body_blocks)
     if not body_text:
         raise PageError("empty article body")
@@ -92,6 +94,33 @@ def parse_article(
     return record
 
 
+class _PageBlocks:
+    """The page's text blocks, read from the tree only as far as the article asks.
+
+    The walk stops where the body ends, so what follows it (related stories, promotion
+    bands, the footer: a quarter of an article page) is never read.
+    """
+
+    def __init__(self, root: etree._Element) -> None:
+        self._unread = iter_blocks(root)
+        self.read: list[Block] = []  # the blocks read so far, a block's index its position
+
+    def from_index(self, start: int) -> Iterator[tuple[int, Block]]:
+        """(index, block) from `start` on, to the last block of the page."""
+        index = start
+        while self._has(index):
+            yield index, self.read[index]
+            index += 1
+
+    def _has(self, index: int) -> bool:
+        while index >= len(self.read):
+            block = next(self._unread, None)
+            if block is None:
+                return False
+            self.read.append(block)
+        return True
+
+
 class _HeaderLines:
     """The byline, the read-time/published line and the review line after the h1."""
 
@@ -104,12 +133,11 @@ class _HeaderLines:
         self.last_index = -1
 
     @classmethod
-    def find(cls, blocks: list[Block], h1_index: int | None) -> _HeaderLines:
+    def find(cls, blocks: _PageBlocks, h1_index: int | None) -> _HeaderLines:
         lines = cls()
         start = h1_index + 1 if h1_index is not None else 0
         byline_candidate: tuple[int, Block] | None = None
-        for index in range(start, min(len(blocks), start + _HEADER_WINDOW)):
-            block = blocks[index]
+        for index, block in islice(blocks.from_index(start), _HEADER_WINDOW):
             text = block.text
             if lines.published is None and (match := _PUBLISHED.search(text)):
                 lines.published = parse_date(match["date"])
@@ -136,7 +164,8 @@ class _HeaderLines:
                 1
             ]  # no read-time line: trust only a byline right under the h1
         if lines.byline is not None:
-            lines.last_index = max(lines.last_index, blocks.index(lines.byline))
+            # The first equal block (as list.index finds it) is among those read.
+            lines.last_index = max(lines.last_index, blocks.read.index(lines.byline))
         return lines
 
     def authors(self, base_url: str) -> list[Reviewer]:
@@ -198,7 +227,7 @@ def _people_in(element: etree._Element, pattern: re.Pattern[str], base_url: str)
     return people
 
 
-def _body(blocks: list[Block], facets: Facets) -> tuple[list[str], list[Block]]:
+def _body(blocks: Iterable[Block], facets: Facets) -> tuple[list[str], list[Block]]:
     """Key takeaways and the body blocks, up to the related-stories list.
 
     Page furniture is left out whichever markup carries it: chrome elements and

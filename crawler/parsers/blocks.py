@@ -8,6 +8,7 @@ redesign that drops every class (the site is studying a migration).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -98,56 +99,62 @@ def text_of(element: etree._Element) -> str:
 
 
 def page_blocks(root: etree._Element) -> list[Block]:
-    """The text blocks of the document in order (a block's index is its position).
+    """The text blocks of the document in order (a block's index is its position)."""
+    return list(iter_blocks(root))
+
+
+def iter_blocks(root: etree._Element) -> Iterator[Block]:
+    """The text blocks of the document in order, read from the tree as they are asked for.
 
     Every BLOCK_TAGS element (and the root) owns the inline text up to its next
     nested block, and again from that block's end; each such run that is not blank
     is a block. The run before a nested block belongs to the element holding that
     block, which is the owner itself or an inline element inside it.
     """
-    blocks: list[Block] = []
     parts: list[str] = []
-    in_chrome = in_content = False
-    # The (in_chrome, in_content) of the blocks enclosing the current one.
-    enclosing: list[tuple[bool, bool]] = []
+    owner, in_chrome, in_content = root, False, False
+    # The (owner, in_chrome, in_content) of the blocks enclosing the current one.
+    enclosing: list[tuple[etree._Element, bool, bool]] = []
     walker = etree.iterwalk(root, events=_EVENTS)
     for event, node in walker:
         if event == "start":
             tag = node.tag
             if tag in BLOCK_TAGS or node is root:
-                if parts:  # the run before this block: its parent's
-                    _emit(node.getparent(), parts, in_chrome, blocks)
-                enclosing.append((in_chrome, in_content))
-                in_chrome, in_content = _flags(node, in_chrome=in_chrome, in_content=in_content)
-                parts = [node.text] if node.text else []
+                if parts and (block := _block(node.getparent(), parts, in_chrome)):
+                    yield block  # the run before this block: its parent's
+                enclosing.append((owner, in_chrome, in_content))
+                owner = node
+                in_content = in_content or tag in CONTENT_TAGS
+                in_chrome = (
+                    in_chrome
+                    or tag in CHROME_TAGS
+                    or (tag == "header" and not in_content)
+                    # an EDS block is chrome only inside <main>, which sets in_content
+                    or (tag == "div" and in_content and _is_chrome_block(node))
+                )
+                parts = [text] if (text := node.text) else []
             elif tag == "br":
                 parts.append(" ")
                 walker.skip_subtree()
             elif tag in SKIP_TAGS:
                 walker.skip_subtree()
-            elif node.text:
-                parts.append(node.text)
+            elif text := node.text:
+                parts.append(text)
             continue
-        if event == "end" and (node.tag in BLOCK_TAGS or node is root):
-            _emit(node, parts, in_chrome, blocks)
-            in_chrome, in_content = enclosing.pop()
+        if node is owner:
+            if parts and (block := _block(node, parts, in_chrome)):
+                yield block
+            owner, in_chrome, in_content = enclosing.pop()
             parts = []
-        if node.tail:
-            parts.append(node.tail)
-    return blocks
+        if tail := node.tail:
+            parts.append(tail)
 
 
-def _flags(element: etree._Element, *, in_chrome: bool, in_content: bool) -> tuple[bool, bool]:
-    """(in_chrome, in_content) of a block, from those of the block enclosing it."""
-    tag = element.tag
-    in_content = in_content or tag in CONTENT_TAGS
-    in_chrome = (
-        in_chrome
-        or tag in CHROME_TAGS
-        or (tag == "header" and not in_content)
-        or (tag == "div" and _is_chrome_block(element))
-    )
-    return in_chrome, in_content
+def _block(element: etree._Element, parts: list[str], in_chrome: bool) -> Block | None:
+    joined = "".join(parts)
+    if joined.isspace():
+        return None  # most runs are the indentation between block children
+    return Block(element, element.tag, collapse(joined), in_chrome)
 
 
 def _is_chrome_block(element: etree._Element) -> bool:
@@ -167,14 +174,3 @@ def _is_chrome_block(element: etree._Element) -> bool:
         return False
     main = section.getparent()
     return main is not None and main.tag == "main"
-
-
-def _emit(element: etree._Element, parts: list[str], in_chrome: bool, blocks: list[Block]) -> None:
-    if not parts:
-        return
-    joined = "".join(parts)
-    if joined.isspace():
-        return  # most emits are the indentation between block children
-    text = collapse(joined)
-    if text:
-        blocks.append(Block(element, element.tag, text, in_chrome))
