@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -19,6 +20,10 @@ from crawler.urls import tag_id_from_url
 
 _LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
 _LIST_TAGS = ("ul", "ol")
+# An element's text content, as "".join(element.itertext()) gives it, in one C call.
+_TEXT = etree.XPath("string()", smart_strings=False)
+# Every article page repeats the same sidebar: each facet link's tag id is worked out once.
+_tag_id = lru_cache(maxsize=4096)(tag_id_from_url)
 
 
 @dataclass(slots=True)
@@ -36,17 +41,18 @@ class Facets:
     # The block that holds an inline group heading (the AEM accordion's `Diseases`
     # link) -> that heading's text: the block is the heading when its text is that.
     inline_headings: dict[etree._Element, str] = field(default_factory=dict)
+    # Every element inside a list or a heading, gathered on the first `shows`: one
+    # lookup per block rather than a walk up its ancestors.
+    _inside: set[etree._Element] | None = None
 
     def shows(self, element: etree._Element, text: str) -> bool:
         """True when the text block of `element` is part of a facet list or its heading."""
         if self.inline_headings.get(element) == text:
             return True
-        node: etree._Element | None = element
-        while node is not None:
-            if node in self.lists or node in self.headings:
-                return True
-            node = node.getparent()
-        return False
+        if self._inside is None:
+            shown = (*self.lists, *self.headings)
+            self._inside = {node for element in shown for node in element.iter()}
+        return element in self._inside
 
 
 def extract_tag_counts(root: etree._Element) -> list[TagCount]:
@@ -65,7 +71,7 @@ def read_facets(root: etree._Element) -> Facets:
         parent = item.getparent()
         if parent is None or parent.tag not in _LIST_TAGS:
             continue
-        text = collapse("".join(item.itertext()))
+        text = collapse(_TEXT(item))
         match = _LABEL_COUNT.match(text)
         if not match:
             if text and len(text) <= 60 and not item.xpath(".//li"):
@@ -73,7 +79,7 @@ def read_facets(root: etree._Element) -> Facets:
             continue
         tag_id = None
         for link in item.iter("a"):
-            tag_id = tag_id_from_url(link.get("href") or "")
+            tag_id = _tag_id(link.get("href") or "")
             if tag_id:
                 break
         if tag_id is None and not _all_items_counted(parent):

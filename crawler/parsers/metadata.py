@@ -11,6 +11,8 @@ carries no article tags (`article:tag`, `keywords`): the facet pages are their s
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,9 @@ from crawler.parsers.people import split_people
 # Keys of the metadata block (lower-cased) that name the same thing.
 _PUBLISHED_KEYS = ("published", "publication date", "published date", "date")
 _AUTHOR_KEYS = ("author", "authors")
-_METADATA_BLOCK = '//div[@class][contains(concat(" ", normalize-space(@class), " "), " metadata ")]'
+# What XPath's normalize-space() counts as whitespace, between class names.
+_CLASS_SEPARATOR = re.compile(r"[ \t\n\r]+")
+_HEAD_TAGS = ("title", "meta", "link", "script")
 
 
 @dataclass(slots=True)
@@ -43,11 +47,17 @@ class PageMetadata:
     @classmethod
     def read(cls, root: etree._Element) -> PageMetadata:
         meta = cls()
-        titles = root.xpath("//title")
-        if titles:
-            meta.seo_title = collapse("".join(titles[0].itertext())) or None
+        # One pass over these elements wherever they are (a recovering parser can move
+        # them into the body), in document order, rather than one XPath search for each.
+        found: dict[str, list[etree._Element]] = {tag: [] for tag in _HEAD_TAGS}
+        for element in root.iter(*_HEAD_TAGS):
+            found[element.tag].append(element)
+        if found["title"]:
+            meta.seo_title = collapse("".join(found["title"][0].itertext())) or None
         first: dict[str, str] = {}
-        for element in root.xpath("//meta[@content]"):
+        for element in found["meta"]:
+            if element.get("content") is None:
+                continue
             key = (element.get("property") or element.get("name") or "").strip().lower()
             value = collapse(element.get("content"))
             if value and key not in first:
@@ -61,11 +71,12 @@ class PageMetadata:
         meta.og_image = first.get("og:image")
         meta.published_time = first.get("article:published_time")
         meta.author = first.get("author")
-        for link in root.xpath("//link[@href]"):
-            if "canonical" in (link.get("rel") or "").lower().split():
-                meta.canonical = link.get("href").strip()
+        for link in found["link"]:
+            href = link.get("href")
+            if href is not None and "canonical" in (link.get("rel") or "").lower().split():
+                meta.canonical = href.strip()
                 break
-        meta.json_ld_article = _json_ld_article(root)
+        meta.json_ld_article = _json_ld_article(found["script"])
         return meta
 
     def title_fallback(self) -> str | None:
@@ -95,7 +106,7 @@ def _first(values: dict[str, str], keys: tuple[str, ...]) -> str | None:
 def _metadata_block(root: etree._Element) -> dict[str, str]:
     """The `div.metadata` block's rows of two cells (key, value); keys lower-cased."""
     values: dict[str, str] = {}
-    for block in root.xpath(_METADATA_BLOCK):
+    for block in _metadata_divs(root):
         for row in block:
             cells = [cell for cell in row if isinstance(cell.tag, str)]
             if len(cells) != 2:
@@ -106,8 +117,19 @@ def _metadata_block(root: etree._Element) -> dict[str, str]:
     return values
 
 
-def _json_ld_article(root: etree._Element) -> dict[str, Any]:
-    for script in root.xpath('//script[@type="application/ld+json"]'):
+def _metadata_divs(root: etree._Element) -> Iterator[etree._Element]:
+    """Divs with the class name `metadata`, as the XPath `div[contains(concat(" ",
+    normalize-space(@class), " "), " metadata ")]` finds them, at a third of its cost."""
+    for div in root.iter("div"):
+        names = div.get("class")
+        if names and "metadata" in names and "metadata" in _CLASS_SEPARATOR.split(names):
+            yield div
+
+
+def _json_ld_article(scripts: Iterable[etree._Element]) -> dict[str, Any]:
+    for script in scripts:
+        if script.get("type") != "application/ld+json":
+            continue
         try:
             data = json.loads(script.text or "")
         except ValueError:
