@@ -17,6 +17,7 @@ from storage import search
 from storage.locations import normalize_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_extracted: Path | None = None
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN:
 # a transaction that reads and then writes would otherwise fail with "database is
@@ -83,9 +84,42 @@ def include_object(
     return True
 
 
+def migrations_dir() -> Path:
+    """The migration scripts as files, which is how Alembic reads them.
+
+    From an installed package that is `MIGRATIONS_DIR`. Scrapyd runs a deployed project
+    from its egg, a zip file on `sys.path`: the scripts are then copied out of it once,
+    into a temporary directory that lives as long as the process.
+    """
+    global _extracted
+    if MIGRATIONS_DIR.is_dir():
+        return MIGRATIONS_DIR
+    if _extracted is None:
+        import atexit
+        import shutil
+        import tempfile
+        from importlib import resources
+
+        target = Path(tempfile.mkdtemp(prefix="cwarchive-migrations-"))
+        atexit.register(shutil.rmtree, target, ignore_errors=True)
+        _copy_tree(resources.files("storage") / "migrations", target / "migrations")
+        _extracted = target / "migrations"
+    return _extracted
+
+
+def _copy_tree(source: Any, target: Path) -> None:
+    target.mkdir()
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                _copy_tree(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako", ".ini")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     if connection is not None:
         config.attributes["connection"] = connection
     return config
