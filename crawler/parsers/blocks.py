@@ -111,6 +111,9 @@ def iter_blocks(root: etree._Element) -> Iterator[Block]:
     is a block. The run before a nested block belongs to the element holding that
     block, which is the owner itself or an inline element inside it.
     """
+    # A run's text so far. Whitespace that would open a run is never kept: collapse()
+    # strips it, and a run of whitespace alone (the indentation between block elements,
+    # most runs of a page) is then no run at all, so a run with parts is a block.
     parts: list[str] = []
     owner, in_chrome, in_content = root, False, False
     # The (owner, in_chrome, in_content) of the blocks enclosing the current one.
@@ -120,8 +123,8 @@ def iter_blocks(root: etree._Element) -> Iterator[Block]:
         if event == "start":
             tag = node.tag
             if tag in BLOCK_TAGS or node is root:
-                if parts and (block := _block(node.getparent(), parts, in_chrome)):
-                    yield block  # the run before this block: its parent's
+                if parts:  # the run before this block: its parent's
+                    yield _block(node.getparent(), parts, in_chrome)
                 enclosing.append((owner, in_chrome, in_content))
                 owner = node
                 in_content = in_content or tag in CONTENT_TAGS
@@ -132,29 +135,28 @@ def iter_blocks(root: etree._Element) -> Iterator[Block]:
                     # an EDS block is chrome only inside <main>, which sets in_content
                     or (tag == "div" and in_content and _is_chrome_block(node))
                 )
-                parts = [text] if (text := node.text) else []
+                text = node.text
+                parts = [text] if text and not text.isspace() else []
             elif tag == "br":
-                parts.append(" ")
+                if parts:
+                    parts.append(" ")
                 walker.skip_subtree()
             elif tag in SKIP_TAGS:
                 walker.skip_subtree()
-            elif text := node.text:
+            elif (text := node.text) and (parts or not text.isspace()):
                 parts.append(text)
             continue
         if node is owner:
-            if parts and (block := _block(node, parts, in_chrome)):
-                yield block
+            if parts:
+                yield _block(node, parts, in_chrome)
             owner, in_chrome, in_content = enclosing.pop()
             parts = []
-        if tail := node.tail:
+        if (tail := node.tail) and (parts or not tail.isspace()):
             parts.append(tail)
 
 
-def _block(element: etree._Element, parts: list[str], in_chrome: bool) -> Block | None:
-    joined = "".join(parts)
-    if joined.isspace():
-        return None  # most runs are the indentation between block children
-    return Block(element, element.tag, collapse(joined), in_chrome)
+def _block(element: etree._Element, parts: list[str], in_chrome: bool) -> Block:
+    return Block(element, element.tag, collapse("".join(parts)), in_chrome)
 
 
 def _is_chrome_block(element: etree._Element) -> bool:
