@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
@@ -35,11 +36,11 @@ def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
     og:url is used.
     """
     raw = html.encode("utf-8", "surrogatepass") if isinstance(html, str) else html
-    text = _decode(raw)
+    utf8 = _as_utf8(raw)
     try:
         # Plain lxml elements (parsel's engine, without its HtmlElement class lookup on
         # every node access, which costs a tenth of the parse).
-        root = etree.fromstring(text.encode("utf-8"), _HTML_PARSER)
+        root = etree.fromstring(utf8, _HTML_PARSER)
     except (ValueError, etree.LxmlError) as error:
         raise PageError(f"not an HTML page ({error})") from None
     if root is None or not isinstance(root.tag, str):
@@ -61,7 +62,7 @@ def parse_page(html: bytes | str, url: str | None = None) -> dict[str, Any]:
         raise PageError("page not found (404 page)")
     if section_of(canonical_url) is None:
         raise PageError(f"not a page of the archived sections: {canonical_url}")
-    if not _DOCUMENT_END.search(raw[-65536:]):
+    if not _has_document_end(raw):
         # The recovering parser reads a cut page as a whole one: an article without its
         # end, a listing without its last cards and sidebar counts (false tag counts).
         raise PageError("truncated page (no </html>)")
@@ -94,16 +95,25 @@ def _article_or_listing(
         raise PageError(f"unknown page type: {canonical_url}") from not_an_article
 
 
-def _decode(raw: bytes) -> str:
+def _has_document_end(raw: bytes) -> bool:
+    """A closing </html> or </body> in the page's last 64 KiB (searched from the end)."""
+    return any(_DOCUMENT_END.search(raw, max(0, len(raw) - size)) for size in (1024, 65536))
+
+
+def _as_utf8(raw: bytes) -> bytes:
+    """The page's text as UTF-8 for lxml: decoded by its BOM, declared or detected
+    encoding (w3lib), errors replaced."""
     if not raw.strip():
         raise PageError("empty file")
     head = raw[:4096]
     if b"\x00" in head or len(_CONTROL_BYTES.findall(head)) > len(head) // 100:
         raise PageError("not an HTML page (binary data)")
-    _, text = html_to_unicode(None, raw)
+    encoding, text = html_to_unicode(None, raw)
     if "<" not in text:
         raise PageError("not an HTML page (no markup)")
-    return text
+    if encoding == "utf-8" and not raw.startswith(codecs.BOM_UTF8) and "\ufffd" not in text:
+        return raw  # decoding replaced nothing: the bytes are the text's UTF-8 already
+    return text.encode("utf-8")
 
 
 def _is_not_found_page(root: Any, meta: PageMetadata) -> bool:
