@@ -147,9 +147,11 @@ def killed(served: Served, tmp_path: Path, request: pytest.FixtureRequest) -> It
     kill_after = rng.randint(1, served.requests * 4 // 5)
     print(f"kill trial: seed {seed}, SIGKILL after {kill_after} of ~{served.requests} requests")
     db, job, log = tmp_path / "archive.sqlite", tmp_path / "job", tmp_path / "requests.tsv"
-    with spawn(served.root, log) as server:
+    with spawn(served.root, log) as server, open(tmp_path / "killed.err", "w+") as err:
+        # stderr to a file: a pipe nobody reads while polling could fill and stall the
+        # crawl before the kill.
         process = subprocess.Popen(
-            crawl_command(server, db, job), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            crawl_command(server, db, job), stdout=subprocess.DEVNULL, stderr=err
         )
         try:
             deadline = time.monotonic() + DEADLINE_SECONDS
@@ -157,16 +159,18 @@ def killed(served: Served, tmp_path: Path, request: pytest.FixtureRequest) -> It
                 assert time.monotonic() < deadline, "the crawl never got that far"
                 time.sleep(0.002)
             process.send_signal(signal.SIGKILL)
-            _, stderr = process.communicate(timeout=60)
+            process.wait(60)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        err.seek(0)
+        stderr = err.read()
         assert process.returncode == -signal.SIGKILL, (
             f"seed {seed}: the crawl ended ({process.returncode}) before the kill",
             stderr[-3000:],
         )
-        no_traceback(stderr.decode(errors="replace"))
+        no_traceback(stderr)
         yield Killed(db, job, log, server, kill_after, log_lines(log))
 
 
