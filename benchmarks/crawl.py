@@ -132,7 +132,9 @@ def crawl(
     if prefix:
         command = [*prefix, *command[1:]]
     status, wall, peak, out = run_child(command)
-    numbers = json.loads(out) if out.strip() else {}
+    # py-spy writes its own lines on stdout, before and after the crawl's JSON.
+    document = "\n".join(line for line in out.splitlines() if not line.startswith("py-spy>"))
+    numbers = json.loads(document) if document.strip() else {}
     requests = server.new_requests()
     numbers["requested"] = [(method, target) for method, target, _ in requests]
     return Measure(name, len(requests), wall, peak, status, numbers)
