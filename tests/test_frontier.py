@@ -87,6 +87,14 @@ def test_join_only_an_open_run(frontier: Frontier) -> None:
     assert frontier.wait_for_run(run_id="1") is None  # that run is over: no wait
 
 
+def test_a_run_whose_coordinator_died_is_not_joined(frontier: Frontier) -> None:
+    assert frontier.wait_for_run(timeout=0)  # open, its coordinator alive
+    frontier.redis.delete(frontier.key("alive", "coordinator"))
+    assert not frontier.coordinator_alive()
+    assert frontier.wait_for_run(timeout=0.3) is None
+    assert frontier.wait_for_run(run_id="1") is None
+
+
 def test_one_coordinator_at_a_time(frontier_url: tuple[str, str], frontier: Frontier) -> None:
     url, name = frontier_url
     other = Frontier(url, name, lease=2.0)

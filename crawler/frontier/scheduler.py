@@ -149,8 +149,13 @@ class FrontierScheduler(Scheduler):
         if self.role == "coordinator":
             # Idle (discovery's next phase, or the end) only once nothing is left anywhere.
             return not self.frontier.drained()
-        # A worker waits for work until the run ends (it never joined one: nothing).
-        return self.frontier.member is not None and self.frontier.run_status() == RUNNING
+        # A worker waits for work until the run ends, or its coordinator died (then
+        # nobody would end it); it never joined one: nothing.
+        return (
+            self.frontier.member is not None
+            and self.frontier.run_status() == RUNNING
+            and self.frontier.coordinator_alive()
+        )
 
     def _sweep(self) -> None:
         """Finish the leases of requests the engine is done with.

@@ -208,6 +208,11 @@ class Frontier:
         value = self.redis.hget(self.key("run"), "status")
         return value.decode() if value is not None else None
 
+    def coordinator_alive(self) -> bool:
+        """The open run's coordinator still holds its lease (a dead one never closes it)."""
+        owner = self.redis.hget(self.key("run"), "coordinator")
+        return owner is not None and self.alive(owner.decode())
+
     def claim(self, coordinator: str) -> dict[str, str]:
         """Become the coordinator of the next run; the record it replaces.
 
@@ -273,7 +278,12 @@ class Frontier:
         while True:
             run = self.run()
             if run.get("status") == RUNNING and (run_id is None or run.get("id") == run_id):
-                return run
+                # A run whose coordinator died stays `running` until the next one opens:
+                # nothing to join there.
+                if self.alive(run.get("coordinator", "")):
+                    return run
+                if run_id is not None:
+                    return None
             if run_id is not None and run.get("id") == run_id:
                 return None  # that run is over
             if deadline is not None and time.monotonic() >= deadline:
