@@ -166,7 +166,9 @@ class SharedPersistPipeline(PersistPipeline):
         self.frontier.set_status("finishing" if finished else "interrupted")
         mine = "done" if finished else "interrupted"
         self.archive.leave_run(self.run_id, mine)
-        self.frontier.redis.hset(self.frontier.key("workers"), self.worker, mine)
+        # Done taking part, but its lease stays until the run is closed: a live
+        # coordinator is what keeps a second one from claiming the frontier meanwhile.
+        self.frontier.set_worker_status(self.worker, mine)
         states = self.frontier.wait_for_workers(self.finish_timeout)
         still = sorted(w for w, state in states.items() if state == "working")
         if still:

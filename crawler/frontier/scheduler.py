@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Self
+from typing import Self
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -182,7 +182,3 @@ class FrontierScheduler(Scheduler):
         if now - self._reclaimed_at >= RECLAIM_EVERY:
             self._reclaimed_at = now
             self.frontier.reclaim()
-
-    def state(self) -> dict[str, Any]:
-        """For logs and tests: what this process holds."""
-        return {"leased": len(self._out), "worker": self.worker}

@@ -34,7 +34,6 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import redis
@@ -345,8 +344,12 @@ class Frontier:
         self.stop_heartbeat()
         self.member = None
         self.release(worker)
-        self.redis.hset(self.key("workers"), worker, status)
+        self.set_worker_status(worker, status)
         self.redis.delete(self.key("alive", worker))
+
+    def set_worker_status(self, worker: str, status: str) -> None:
+        """`worker`'s state, as `workers()` shows it (its lease untouched)."""
+        self.redis.hset(self.key("workers"), worker, status)
 
     def workers(self) -> dict[str, str]:
         raw = self.redis.hgetall(self.key("workers"))
@@ -426,14 +429,3 @@ class Frontier:
 
     def close(self) -> None:
         self.stop_heartbeat()
-
-
-def iter_keys(frontier: Frontier) -> Iterator[str]:
-    """Every key of the frontier (for tests and `cwarchive` diagnostics)."""
-    for key in frontier.redis.scan_iter(match=frontier.key("*")):
-        yield key.decode()
-
-
-def describe(frontier: Frontier) -> dict[str, Any]:
-    """The run record, the processes and the queue size: what `worker` logs on start."""
-    return {"run": frontier.run(), "workers": frontier.workers(), "pending": frontier.pending()}
