@@ -17,9 +17,11 @@ still read, decompressed, parsed and compared, which is the work `--jobs` spread
 
 Per setting, medians of: the child's wall time; the reparse run's own time (from its
 `runs` row: after the interpreter started and the archive opened); pages per second;
-CPU seconds (the child and its workers, from `os.wait4`); peak RSS of the largest one
-process. The speedup is the first setting's median over each other's, in this run.
-Goal: at least 1.7x with two jobs on two cores.
+CPU seconds (the child and its workers, from `os.wait4`) and the cores that makes on
+average; peak RSS of the largest one process. The speedup is the first setting's
+median over each other's, in this run; `paired` the median of each repeat's own ratio
+(the settings run back to back, every other repeat in the reverse order). Goal: at
+least 1.7x with two jobs on two cores.
 
 On a shared machine other processes take cores away, so each repeat also measures what
 the machine gives right then: the same pure-Python loop run J times in one process and
@@ -165,9 +167,11 @@ def benchmark(db: Path, workdir: Path, jobs: list[int], repeats: int) -> dict[st
     results: dict[int, list[dict[str, Any]]] = {j: [] for j in jobs}
     machine: list[float] = []
     copy = workdir / "reparse-copy.sqlite"
-    for _ in range(repeats):
+    for number in range(repeats):
         machine.append(machine_speedup(max(jobs)))
-        for j in jobs:
+        # Every other repeat in the reverse order: a load that rises or falls through
+        # a repeat favours neither setting.
+        for j in jobs if number % 2 == 0 else jobs[::-1]:
             fresh_copy(db, copy)
             results[j].append(reparse(copy, j))
     rows = []
@@ -185,14 +189,26 @@ def benchmark(db: Path, workdir: Path, jobs: list[int], repeats: int) -> dict[st
                 "pages_per_s": round(pages / wall, 1),
                 "run_pages_per_s": round(pages / run, 1),
                 "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
+                # How many cores the run had on average: on a shared machine, what
+                # the other processes left it.
+                "cores_used": round(statistics.median(r["cpu_s"] / r["wall_s"] for r in runs), 2),
                 "peak_mb": round(max(r["peak_mb"] for r in runs), 1),
                 "walls_s": [round(r["wall_s"], 2) for r in runs],
             }
         )
     base = rows[0]
-    for row in rows:
+    for row, runs in zip(rows, results.values(), strict=True):
         row["speedup_wall"] = round(base["wall_s"] / row["wall_s"], 2)
         row["speedup_run"] = round(base["run_s"] / row["run_s"], 2)
+        # Each repeat's own ratio (the settings ran back to back), and the CPU time
+        # the setting spent beside one job's: the cost of spreading the work.
+        paired = [
+            first["wall_s"] / other["wall_s"]
+            for first, other in zip(results[base["jobs"]], runs, strict=True)
+        ]
+        row["paired_speedups"] = [round(ratio, 2) for ratio in paired]
+        row["paired_speedup_median"] = round(statistics.median(paired), 2)
+        row["cpu_over_one_job"] = round(row["cpu_s"] / base["cpu_s"], 2)
     return {
         "repeats": repeats,
         "rows": rows,
@@ -205,14 +221,15 @@ def print_table(result: dict[str, Any]) -> None:
     print(f"{result['archive']}; median of {result['repeats']}; {result['machine']}")
     print(
         f"{'jobs':>4} {'pages':>6} {'added':>6} {'wall s':>7} {'run s':>7} {'pages/s':>8} "
-        f"{'cpu s':>7} {'peak MB':>8} {'speedup':>8} {'(run)':>6}"
+        f"{'cpu s':>7} {'cores':>6} {'peak MB':>8} {'speedup':>8} {'(run)':>6} {'paired':>7}"
     )
     for row in result["rows"]:
         print(
             f"{row['jobs']:>4} {row['pages']:>6} {row['versions_added']:>6} "
             f"{row['wall_s']:>7.2f} {row['run_s']:>7.2f} {row['pages_per_s']:>8.1f} "
-            f"{row['cpu_s']:>7.1f} {row['peak_mb']:>8.1f} {row['speedup_wall']:>7.2f}x "
-            f"{row['speedup_run']:>5.2f}x"
+            f"{row['cpu_s']:>7.1f} {row['cores_used']:>6.2f} {row['peak_mb']:>8.1f} "
+            f"{row['speedup_wall']:>7.2f}x {row['speedup_run']:>5.2f}x "
+            f"{row['paired_speedup_median']:>6.2f}x"
         )
     for name, value in result.items():
         if name.startswith("machine_speedup"):
