@@ -234,6 +234,11 @@ def report(runs: dict[str, list[Measure]], articles: int | None) -> dict[str, An
     unchanged = median_measure(runs["incremental"])
     ratios: dict[str, Any] = {
         "full_over_floor_time": round(full.wall_seconds / base.wall_seconds, 2),
+        # Each repeat's own ratio: the floor ran right after its full crawl.
+        "full_over_floor_paired": [
+            round(a.wall_seconds / f.wall_seconds, 2)
+            for a, f in zip(runs["full"], runs["floor"], strict=True)
+        ],
         "floor_over_full_rate": round(base.pages_per_second / full.pages_per_second, 2),
         "incremental_share_of_full": round(unchanged.wall_seconds / full.wall_seconds, 3),
         "full_peak_mb": round(max(m.peak_mb for m in runs["full"]), 1),
