@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from storage.archive import Archive
 
 # Raw pages read per query, and per task sent to a worker: the whole history does not
-# fit in memory, and a task of this size is long enough (about a second of parsing)
-# that sending it costs nothing beside the work.
+# fit in memory, and a task of this size is long enough (a few tenths of a second of
+# parsing) that sending it costs little beside the work.
 CHUNK = 100
 
 # Forked workers start at once with the parser already imported, and the parser may be
