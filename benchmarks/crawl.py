@@ -368,10 +368,13 @@ def where_samples_go(path: Path, top: int = 15) -> dict[str, Any]:
     total = 0
     for line in path.read_text("utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
+        if not count.isdigit():
             continue
         samples = int(count)
         total += samples
+        if not stack.strip():  # a sample caught outside any Python frame
+            parts["no Python frame"] += samples
+            continue
         frames = []
         for frame in stack.split(";"):
             match = frame_file.match(frame)
