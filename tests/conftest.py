@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-PG_ENV = "CWARCHIVE_TEST_PG"
+from tests.databases import PG_ENV, postgres_schema
+
 REDIS_ENV = "CWARCHIVE_TEST_REDIS"
 # A database number of its own: the tests never touch a real frontier's keys.
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
@@ -30,18 +31,8 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         reason = f"{PG_ENV} is not set: PostgreSQL storage tests skipped"
         print(reason)
         pytest.skip(reason)
-    import psycopg
-
-    plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in server else "?"
-    try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(server) as url:
+        yield url
 
 
 @pytest.fixture
@@ -50,18 +41,8 @@ def pg_url() -> Iterator[str]:
     server = os.environ.get(PG_ENV)
     if not server:
         pytest.skip(f"{PG_ENV} is not set: PostgreSQL tests skipped")
-    import psycopg
-
-    plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in server else "?"
-    try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(server) as url:
+        yield url
 
 
 @pytest.fixture

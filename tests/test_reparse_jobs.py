@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,12 +31,12 @@ from cwarchive.commands import archive as archive_commands
 from storage import Archive
 from storage import db as storage_db
 from storage.models import Run
+from tests.databases import PG_ENV, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "fixtures" / "pages"
 PARSER_V2 = "2-jobs-test"
 # Written by the clock, not by what was parsed: they differ between any two archives.
-PG_ENV = "CWARCHIVE_TEST_PG"  # as in conftest.py
 CLOCK_COLUMNS = {"runs": {"started_at", "finished_at"}, "parse_errors": {"observed_at"}}
 
 
@@ -81,19 +80,9 @@ def second_url(archive_url: str, tmp_path: Path) -> Iterator[str]:
     if archive_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'second.sqlite'}"
         return
-    import psycopg
-
     server = os.environ[PG_ENV]  # set, or `archive_url` would have skipped the test
-    plain = server.replace("postgresql+psycopg://", "postgresql://", 1)
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in server else "?"
-    try:
-        yield f"{server}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with postgres_schema(server) as url:
+        yield url
 
 
 @pytest.fixture
