@@ -35,6 +35,21 @@ def register(group: click.Group) -> None:
         group.add_command(command)
 
 
+# The processes of a distributed run, as `runs` and the coordinator's summary show them.
+WORKER_COLUMNS: dict[str, Column] = {
+    "worker": "worker",
+    "role": "role",
+    "status": "status",
+    "pages": "pages_fetched",
+    "new": "articles_new",
+    "changed": "articles_changed",
+    "unchanged": "articles_unchanged",
+    "seen": "articles_seen",
+    "listings": "listings",
+    "errors": "errors",
+}
+
+
 # -- helpers ----------------------------------------------------------------------------
 
 
@@ -109,25 +124,12 @@ def runs(db_url: str, as_json: bool) -> None:
         "errors": "errors",
     }
 
-    worker_columns: dict[str, Column] = {
-        "worker": "worker",
-        "role": "role",
-        "status": "status",
-        "pages": "pages_fetched",
-        "new": "articles_new",
-        "changed": "articles_changed",
-        "unchanged": "articles_unchanged",
-        "seen": "articles_seen",
-        "listings": "listings",
-        "errors": "errors",
-    }
-
     def readable(console: Console) -> None:
         console.print(table(f"{len(rows)} runs", rows, columns))
         for row in rows:
             if "workers" in row:
                 title = f"run {row['id']}: {len(row['workers'])} processes"
-                console.print(table(title, row["workers"], worker_columns))
+                console.print(table(title, row["workers"], WORKER_COLUMNS))
 
     emit(rows, as_json, readable)
 

@@ -523,21 +523,12 @@ def distributed_crawl_and_report(
         numbers["notifications"] = delivery.as_dict()
     report(numbers, as_json, db_url, "crawl (coordinator)")
     if not as_json and numbers.get("workers"):
+        from cwarchive.commands.archive import WORKER_COLUMNS
         from cwarchive.output import console, table
 
-        columns = {
-            "worker": "worker",
-            "role": "role",
-            "status": "status",
-            "pages": "pages_fetched",
-            "new": "articles_new",
-            "changed": "articles_changed",
-            "unchanged": "articles_unchanged",
-            "errors": "errors",
-        }
         run = numbers.get("run") or {}
         title = f"run {run.get('id')}: {run.get('pages_fetched')} pages by these processes"
-        console().print(table(title, numbers["workers"], columns))
+        console().print(table(title, numbers["workers"], WORKER_COLUMNS))
     return exit_status(numbers, max_error_rate)
 
 
