@@ -19,35 +19,23 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
 import zstandard
-from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, insert, select, text
 
 from crawler.parsers import PageError, parse_page
 from crawler.record import content_hash
-from cwarchive.commands import archive as archive_commands
 from storage import Archive
 from storage import db as storage_db
 from storage.check import KINDS, check_archive, read_only_engine, read_only_transaction
 from storage.check import version_record as rebuilt_record
 from storage.models import RUN_COUNTERS, Base, Run, Version
+from tests.archive_cli import invoke
 from tests.storage_records import article_html
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "fixtures" / "pages"
 CYTOKINE = "cancerwise/what-is-a-cytokine-storm"
-
-
-def cli() -> click.Group:
-    group = click.Group()
-    archive_commands.register(group)
-    return group
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli(), list(args), catch_exceptions=False)
 
 
 def check(db_url: str, *options: str) -> tuple[int, list[dict[str, Any]]]:

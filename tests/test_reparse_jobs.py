@@ -12,25 +12,23 @@ workers (the start method off Linux) import it by name; forked workers inherit i
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from sqlalchemy import inspect, select
 
 import crawler.parsers
 import storage.reparse
 from crawler.parsers import PageError, parse_page
 from crawler.record import content_hash
-from cwarchive.commands import archive as archive_commands
 from storage import Archive
 from storage import db as storage_db
 from storage.models import Run
+from tests.archive_cli import as_json, cli
 from tests.databases import PG_ENV, postgres_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,22 +54,6 @@ def parse_v2_or_crash(html: bytes | str, url: str | None = None) -> dict[str, An
     if url and "cytokine" in url:
         raise RuntimeError("parser bug")
     return parse_v2(html, url)
-
-
-def cli() -> click.Group:
-    group = click.Group()
-    archive_commands.register(group)
-    return group
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli(), list(args), catch_exceptions=False)
-
-
-def as_json(*args: str) -> Any:
-    result = invoke(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
 
 
 @pytest.fixture

@@ -8,30 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 import crawler.parsers
-from cwarchive.commands import archive as archive_commands
 from storage import db as storage_db
+from tests.archive_cli import as_json, cli, invoke
 from tests.storage_records import article_html
-
-
-def cli() -> click.Group:
-    group = click.Group()
-    archive_commands.register(group)
-    return group
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli(), list(args), catch_exceptions=False)
-
-
-def as_json(*args: str) -> Any:
-    result = invoke(*args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)  # exactly one JSON document
 
 
 def write(path: Path, page: bytes) -> str:
