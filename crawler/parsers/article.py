@@ -10,7 +10,7 @@ blocks parses to the same record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -45,12 +45,15 @@ _BODY_END = re.compile(
 _CALL_TO_ACTION = re.compile(r"^request\s+an\s+appointment\b", re.IGNORECASE)
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _FILED = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/[^/]+/jcr:content")
+_IMAGE_SOURCES = etree.XPath("//img/@src", smart_strings=False)
 
 
 def parse_article(
     root: etree._Element, meta: PageMetadata, url: str, canonical_url: str
 ) -> dict[str, Any]:
-    blocks = _PageBlocks(root)
+    facets = read_facets(root)
+    # The facet lists are never title, header or body: their blocks are not read.
+    blocks = _PageBlocks(root, skip=facets.lists)
     h1_index = next((i for i, b in blocks.from_index(0) if b.tag == "h1"), None)
     title = blocks.read[h1_index].text if h1_index is not None else meta.title_fallback()
     if not title:
@@ -61,7 +64,6 @@ def parse_article(
     if not published:
         raise PageError("no published date")
 
-    facets = read_facets(root)
     body_start = max(header.last_index, h1_index if h1_index is not None else -1) + 1
     key_takeaways, body_blocks = _body((b for _, b in blocks.from_index(body_start)), facets)
     body_text = "\n\n".join(block.text for block in body_blocks)
@@ -101,24 +103,21 @@ class _PageBlocks:
     bands, the footer: a quarter of an article page) is never read.
     """
 
-    def __init__(self, root: etree._Element) -> None:
-        self._unread = iter_blocks(root)
+    def __init__(self, root: etree._Element, skip: Collection[etree._Element] = ()) -> None:
+        self._unread = iter_blocks(root, skip)
         self.read: list[Block] = []  # the blocks read so far, a block's index its position
 
     def from_index(self, start: int) -> Iterator[tuple[int, Block]]:
         """(index, block) from `start` on, to the last block of the page."""
-        index = start
-        while self._has(index):
-            yield index, self.read[index]
+        read, index = self.read, start
+        while True:
+            while index >= len(read):
+                block = next(self._unread, None)
+                if block is None:
+                    return
+                read.append(block)
+            yield index, read[index]
             index += 1
-
-    def _has(self, index: int) -> bool:
-        while index >= len(self.read):
-            block = next(self._unread, None)
-            if block is None:
-                return False
-            self.read.append(block)
-        return True
 
 
 class _HeaderLines:
@@ -231,13 +230,14 @@ def _body(blocks: Iterable[Block], facets: Facets) -> tuple[list[str], list[Bloc
     """Key takeaways and the body blocks, up to the related-stories list.
 
     Page furniture is left out whichever markup carries it: chrome elements and
-    blocks (`Block.in_chrome`), and the facet lists with their group headings.
+    blocks (`Block.in_chrome`), and the facet lists' group headings (the lists
+    themselves are never read: `_PageBlocks` skips them).
     """
     key_takeaways: list[str] = []
     body: list[Block] = []
     in_takeaways = False
     for block in blocks:
-        if block.in_chrome or facets.shows(block.element, block.text):
+        if block.in_chrome or facets.is_heading(block.element, block.text):
             continue
         if block.tag in _HEADING_TAGS and _BODY_END.match(block.text):
             break
@@ -256,10 +256,9 @@ def _body(blocks: Iterable[Block], facets: Facets) -> tuple[list[str], list[Bloc
 
 
 def _filed_month(root: etree._Element, meta: PageMetadata) -> str | None:
-    candidates = [meta.og_image] if meta.og_image else []
-    candidates.extend(root.xpath("//img/@src"))
-    for src in candidates:
-        match = _FILED.search(src or "")
-        if match:
+    if meta.og_image and (match := _FILED.search(meta.og_image)):
+        return f"{match['year']}-{match['month']}"
+    for src in _IMAGE_SOURCES(root):
+        if match := _FILED.search(src):
             return f"{match['year']}-{match['month']}"
     return None

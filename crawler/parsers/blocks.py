@@ -8,7 +8,7 @@ redesign that drops every class (the site is studying a migration).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -103,13 +103,17 @@ def page_blocks(root: etree._Element) -> list[Block]:
     return list(iter_blocks(root))
 
 
-def iter_blocks(root: etree._Element) -> Iterator[Block]:
+def iter_blocks(root: etree._Element, skip: Collection[etree._Element] = ()) -> Iterator[Block]:
     """The text blocks of the document in order, read from the tree as they are asked for.
 
     Every BLOCK_TAGS element (and the root) owns the inline text up to its next
     nested block, and again from that block's end; each such run that is not blank
     is a block. The run before a nested block belongs to the element holding that
     block, which is the owner itself or an inline element inside it.
+
+    A block element in `skip` still ends the run before it, but nothing inside it is
+    read: the caller knows it holds no block it wants (the sidebar's facet lists are a
+    third of an article page's blocks).
     """
     # A run's text so far. Whitespace that would open a run is never kept: collapse()
     # strips it, and a run of whitespace alone (the indentation between block elements,
@@ -135,6 +139,10 @@ def iter_blocks(root: etree._Element) -> Iterator[Block]:
                     # an EDS block is chrome only inside <main>, which sets in_content
                     or (tag == "div" and in_content and _is_chrome_block(node))
                 )
+                if node in skip:
+                    walker.skip_subtree()
+                    parts = []
+                    continue
                 text = node.text
                 parts = [text] if text and not text.isspace() else []
             elif tag == "br":

@@ -32,7 +32,8 @@ class Facets:
 
     The elements are what the article body leaves out: a facet list is page
     furniture in whatever markup carries it (an AEM accordion, an `<aside>`, a block
-    or plain content of the redesign).
+    or plain content of the redesign). The lists are skipped when the page's blocks
+    are read (`iter_blocks(root, skip=facets.lists)`); their headings sit outside them.
     """
 
     counts: list[TagCount] = field(default_factory=list)
@@ -41,18 +42,17 @@ class Facets:
     # The block that holds an inline group heading (the AEM accordion's `Diseases`
     # link) -> that heading's text: the block is the heading when its text is that.
     inline_headings: dict[etree._Element, str] = field(default_factory=dict)
-    # Every element inside a list or a heading, gathered on the first `shows`: one
-    # lookup per block rather than a walk up its ancestors.
-    _inside: set[etree._Element] | None = None
+    # Every element inside a heading, gathered on the first `is_heading`: one lookup
+    # per block rather than a walk up its ancestors.
+    _in_headings: set[etree._Element] | None = None
 
-    def shows(self, element: etree._Element, text: str) -> bool:
-        """True when the text block of `element` is part of a facet list or its heading."""
+    def is_heading(self, element: etree._Element, text: str) -> bool:
+        """True when the text block of `element` is a facet list's group heading."""
         if self.inline_headings.get(element) == text:
             return True
-        if self._inside is None:
-            shown = (*self.lists, *self.headings)
-            self._inside = {node for element in shown for node in element.iter()}
-        return element in self._inside
+        if self._in_headings is None:
+            self._in_headings = {node for heading in self.headings for node in heading.iter()}
+        return element in self._in_headings
 
 
 def extract_tag_counts(root: etree._Element) -> list[TagCount]:
@@ -63,7 +63,7 @@ def extract_tag_counts(root: etree._Element) -> list[TagCount]:
 def read_facets(root: etree._Element) -> Facets:
     """The facet lists of the page, their counts in page order."""
     # Fast path for the site's markup; the general rule gives the same answer.
-    items = root.xpath('//li[@class="sorting"]') or root.xpath("//li")
+    items = [li for li in root.iter("li") if li.get("class") == "sorting"] or list(root.iter("li"))
     facets = Facets()
     group_of_list: dict[etree._Element, tuple[str, etree._Element] | None] = {}
     last_group_item: dict[etree._Element, str] = {}
@@ -96,7 +96,7 @@ def read_facets(root: etree._Element) -> Facets:
         facets.counts.append(
             {
                 "group": group,
-                "label": collapse(match["label"]),
+                "label": match["label"],  # `text` is collapsed, and so is any part of it
                 "count": int(match["count"].replace(",", "")),
                 "tag_id": tag_id,
             }

@@ -42,11 +42,14 @@ class PageMetadata:
     # Edge Delivery Services: the meta tags its metadata block becomes, and the block.
     published_time: str | None = None  # article:published_time
     author: str | None = None  # meta name=author
-    block: dict[str, str] = field(default_factory=dict)  # div.metadata: key -> value
+    # div.metadata (key -> value), read on first use: only fallbacks need it, and
+    # finding it means looking at every div of the page.
+    _block: dict[str, str] | None = field(default=None, repr=False, compare=False)
+    _root: etree._Element | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def read(cls, root: etree._Element) -> PageMetadata:
-        meta = cls()
+        meta = cls(_root=root)
         # One pass over these elements wherever they are (a recovering parser can move
         # them into the body), in document order, rather than one XPath search for each.
         found: dict[str, list[etree._Element]] = {tag: [] for tag in _HEAD_TAGS}
@@ -62,7 +65,6 @@ class PageMetadata:
             value = collapse(element.get("content"))
             if value and key not in first:
                 first[key] = value
-        meta.block = _metadata_block(root)
         meta.description = (
             first.get("description") or first.get("og:description") or meta.block.get("description")
         )
@@ -78,6 +80,13 @@ class PageMetadata:
                 break
         meta.json_ld_article = _json_ld_article(found["script"])
         return meta
+
+    @property
+    def block(self) -> dict[str, str]:
+        """The Edge Delivery Services `div.metadata` block: key (lower-cased) -> value."""
+        if self._block is None:
+            self._block = _metadata_block(self._root) if self._root is not None else {}
+        return self._block
 
     def title_fallback(self) -> str | None:
         headline = self.json_ld_article.get("headline")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import codecs
 import re
 from typing import Any
 
 from lxml import etree
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 from crawler.parsers.article import parse_article
 from crawler.parsers.blocks import collapse
@@ -108,11 +107,20 @@ def _as_utf8(raw: bytes) -> bytes:
     head = raw[:4096]
     if b"\x00" in head or len(_CONTROL_BYTES.findall(head)) > len(head) // 100:
         raise PageError("not an HTML page (binary data)")
-    encoding, text = html_to_unicode(None, raw)
+    if read_bom(raw)[0] is None and html_body_declared_encoding(raw) in (None, "utf-8"):
+        # What html_to_unicode would decode as UTF-8: when nothing needs replacing, the
+        # bytes are the text's UTF-8 already (most pages: one strict decode, no copy).
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if b"<" not in raw:
+                raise PageError("not an HTML page (no markup)")
+            return raw
+    text = html_to_unicode(None, raw)[1]
     if "<" not in text:
         raise PageError("not an HTML page (no markup)")
-    if encoding == "utf-8" and not raw.startswith(codecs.BOM_UTF8) and "\ufffd" not in text:
-        return raw  # decoding replaced nothing: the bytes are the text's UTF-8 already
     return text.encode("utf-8")
 
 
