@@ -34,6 +34,14 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
+# Worker processes that parse pages (crawler/parsing.py); 0 parses in the crawl's own
+# process, which is plenty at a page a second. `cwarchive crawl` uses the spare cores
+# when it is not throttled (a replay server on this machine).
+PARSE_JOBS = 0
+# Scrapy starts this many asyncio tasks for the output of every response (default
+# 100); a page gives one item and the pipelines do not wait on anything, so more than
+# one only costs the reactor thread (8% of a crawl of a replay server).
+CONCURRENT_ITEMS = 1
 # Real pages are 75-110 KB (articles, listings), the Cancerwise sitemap ~0.5 MB and a
 # full-size one a few MB: 16 MiB leaves room for any real page, and a body past it (on
 # the wire, or expanded from gzip: a bomb) fails the page with "too large" instead of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -24,3 +25,10 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
         help="Archive database: a SQLAlchemy URL or a SQLite file path (env CWARCHIVE_DB).",
     )(func)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1

@@ -1,6 +1,8 @@
-"""Parse every fetched page into its record; a page that is not one becomes an error.
+"""Every fetched page becomes its record, or an error saying why it is not one.
 
-A `PageError` never stops the crawl: the item goes on with `error` set, so the
+The spider hands most pages over parsed already (`crawler.parsing`, in worker processes
+on a fast crawl); a page it could not parse is parsed again here, in this process, for
+the reason. A `PageError` never stops the crawl: the item goes on with `error` set, so the
 persist pipeline stores a parse-error row (URL, reason, raw bytes) and the run's
 error rate counts it. Parsing is done with the page's canonical site URL, so records
 carry https://www.mdanderson.org URLs whatever root the page came from.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
+
+from scrapy import Request
+from scrapy.http import TextResponse
 
 from crawler.items import PageItem, PageKind
 
@@ -36,3 +40,18 @@ def page(kind: PageKind = PageKind.ARTICLE, status: int | None = 200, **kw: Any)
     }
     fields.update(kw)
     return PageItem(**fields)
+
+
+def respond(request: Request, body: bytes, cls: type[TextResponse] = TextResponse) -> list[Any]:
+    """What the spider yields for `body` as the answer to its own `request` (a callback
+    may be a generator or an async generator: the article and listing callbacks await
+    the parser)."""
+    assert request.callback is not None
+    output = request.callback(cls(request.url, body=body, request=request))
+    if hasattr(output, "__aiter__"):
+
+        async def collect() -> list[Any]:
+            return [value async for value in output]
+
+        return asyncio.run(collect())
+    return list(output)

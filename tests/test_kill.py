@@ -65,8 +65,42 @@ def cwarchive(*args: str, timeout: float = DEADLINE_SECONDS) -> subprocess.Compl
 def crawl_command(server: ReplayProcess, db: Path, job: Path) -> list[str]:
     return [
         sys.executable, "-m", "cwarchive", "crawl", "--site", server.url, "--db", str(db),
-        "--job-dir", str(job), "--json", *BATCH,
+        "--job-dir", str(job), "--json", "--parse-jobs", "1", *BATCH,
     ]  # fmt: skip
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes under `pid` (its parser pool's fork server and workers), from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name (2nd field) may hold spaces: the parent follows its ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended while being read
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        found |= frontier
+    return found
+
+
+def still_running_after(pids: set[int], seconds: float) -> set[int]:
+    """Which of `pids` are still running after `seconds` (zombies count as gone)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = set()
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                alive.add(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -158,8 +192,12 @@ def killed(served: Served, tmp_path: Path, request: pytest.FixtureRequest) -> It
             while log_lines(log) < kill_after and process.poll() is None:
                 assert time.monotonic() < deadline, "the crawl never got that far"
                 time.sleep(0.002)
+            children = descendants(process.pid)
             process.send_signal(signal.SIGKILL)
             process.wait(60)
+            # Nothing the crawl started outlives it: the parser pool's workers would
+            # otherwise wait for pages forever (and keep their fork server alive).
+            assert not still_running_after(children, 10), f"left running of {children}"
         finally:
             if process.poll() is None:
                 process.kill()

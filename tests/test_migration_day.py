@@ -32,7 +32,7 @@ from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import Site
 from cwarchive.testing.sitegen.cases import small_site
 from storage import Archive
-from tests.crawling import project_settings
+from tests.crawling import project_settings, respond
 from tests.storage_records import article, raw_page
 
 FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
@@ -214,9 +214,3 @@ def test_sitemaps_of_extension_less_urls_are_read(tmp_path: Path) -> None:
     assert requests[f"{SITE}/cancerwise/{YEAR}/04"].callback == spider.parse_listing
     seen = [item for item in output if isinstance(item, PageItem)]
     assert [(i.url, i.kind) for i in seen] == [(f"{SITE}/cancerwise/settled", PageKind.SEEN)]
-
-
-def respond(request: Request, body: bytes, cls: type[TextResponse]) -> list[Any]:
-    """What the spider yields for `body` as the answer to `request`."""
-    assert request.callback is not None
-    return list(request.callback(cls(request.url, body=body, request=request)))

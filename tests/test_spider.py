@@ -15,14 +15,14 @@ import pytest
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import TextResponse, XmlResponse
+from scrapy.http import XmlResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from crawler.items import PageItem, PageKind
 from crawler.spiders.cancerwise import CancerwiseSpider, normalize_section
 from storage import Archive
-from tests.crawling import project_settings
+from tests.crawling import project_settings, respond
 from tests.storage_records import article, raw_page
 
 SITE = "https://www.mdanderson.org"
@@ -104,12 +104,6 @@ def start(spider: CancerwiseSpider) -> list[Request]:
         return [request async for request in spider.start()]
 
     return asyncio.run(collect())
-
-
-def respond(request: Request, body: bytes, cls: type[TextResponse] = TextResponse) -> list[Any]:
-    """What the spider yields for `body` as the answer to its own `request`."""
-    assert request.callback is not None
-    return list(request.callback(cls(request.url, body=body, request=request)))
 
 
 def go_idle(crawler: Crawler, spider: CancerwiseSpider) -> bool:

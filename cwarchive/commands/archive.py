@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cwarchive.errors import CliError
-from cwarchive.options import db_option, json_option
+from cwarchive.options import db_option, json_option, usable_cores
 from cwarchive.output import Column, emit, short, table
 from storage.vocabulary import DIFF_FIELDS
 
@@ -343,7 +342,7 @@ def reparse(batch_size: int, jobs: int | None, db_url: str, as_json: bool) -> No
     """
     from crawler.parsers import PARSER_VERSION, PageError, parse_page
 
-    jobs = jobs or _cores()
+    jobs = jobs or usable_cores()
     with _archive(db_url, write=True) as archive:
         archive.batch_size = batch_size
         summary = archive.reparse(parse_page, PARSER_VERSION, page_errors=(PageError,), jobs=jobs)
@@ -360,13 +359,6 @@ def reparse(batch_size: int, jobs: int | None, db_url: str, as_json: bool) -> No
         )
 
     emit(summary, as_json, readable)
-
-
-def _cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 @click.command()

@@ -1,0 +1,81 @@
+"""Pages parsed in worker processes, so the reactor thread only fetches and stores.
+
+The spider awaits `ParserPool.parse` for every page it fetches; with `PARSE_JOBS = 0`
+(the default: a polite crawl fetches a page a second, which one core parses in a
+few milliseconds) it parses in the crawl's own process, as a plain call. A crawl of a
+replay server on this machine fetches hundreds of pages a second and parsing is then
+half its work: `cwarchive crawl` gives it worker processes there (`crawl_overrides`).
+
+Only the page's bytes and URL go to a worker and only the record comes back;
+`parse_page` and its `PageError` are pickled by name. Workers come from a fork server
+started at the first page, with the parser already imported: forking the crawl itself,
+which runs threads (DNS, the pool's own), could copy a lock another thread holds. A
+worker exits when the crawl's process ends, however it ends (`crawler.parse_worker`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Self
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.utils.reactor import is_asyncio_reactor_installed
+
+from crawler import parse_worker
+from crawler.parsers import parse_page
+
+logger = logging.getLogger(__name__)
+
+
+class ParserPool:
+    """`parse_page` in `jobs` worker processes, or in this one when `jobs` is 0."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(jobs, 0)
+        self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        pool = cls(crawler.settings.getint("PARSE_JOBS", 0))
+        crawler.signals.connect(pool._check_reactor, signal=signals.engine_started)
+        crawler.signals.connect(pool.close, signal=signals.engine_stopped)
+        return pool
+
+    def _check_reactor(self) -> None:
+        # Awaiting the workers' results needs the asyncio reactor (Scrapy's default),
+        # installed by the time the engine starts.
+        if self.jobs and not is_asyncio_reactor_installed():
+            logger.warning("PARSE_JOBS=%d needs the asyncio reactor: parsing in process", self.jobs)
+            self.jobs = 0
+
+    async def parse(self, body: bytes, url: str) -> dict[str, Any]:
+        """The page's record; raises what `parse_page` raises (a `PageError`, or a bug)."""
+        if not self.jobs:
+            return parse_page(body, url)
+        return await asyncio.wrap_future(self._workers().submit(parse_page, body, url))
+
+    def close(self) -> None:
+        """Stop the workers (the engine has stopped: nothing is waiting for them)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _workers(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["crawler.parsers", "crawler.parse_worker"])
+            else:
+                context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self.jobs,
+                mp_context=context,
+                initializer=parse_worker.start,
+                initargs=(os.getpid(),),
+            )
+        return self._pool

@@ -1,0 +1,74 @@
+"""`crawler.parsing.ParserPool`: worker processes parse exactly as the crawl's process does.
+
+Every fixture page goes through a pool of two workers, all at once (so results come
+back while others are still being parsed), and through `parse_page` here: the same
+records, the same page errors with the same reasons. A stopped pool leaves no process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.parsers import PageError, parse_page
+from crawler.parsing import ParserPool
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+
+
+def fixture_pages() -> list[tuple[str, bytes, str | None]]:
+    pages = []
+    for expected in sorted(FIXTURES.glob("*.json")):
+        url_file = expected.with_suffix(".url")
+        url = url_file.read_text().strip() if url_file.exists() else None
+        url = url or json.loads(expected.read_text("utf-8")).get("url")
+        pages.append((expected.stem, expected.with_suffix(".html").read_bytes(), url))
+    return pages
+
+
+def reading(parse: Any, html: bytes, url: str | None) -> Any:
+    try:
+        return parse(html, url)
+    except PageError as error:
+        return f"PageError: {error.reason}"
+
+
+async def read_all(pool: ParserPool, pages: list[tuple[str, bytes, str | None]]) -> list[Any]:
+    async def one(html: bytes, url: str | None) -> Any:
+        try:
+            return await pool.parse(html, url)  # type: ignore[arg-type]
+        except PageError as error:
+            return f"PageError: {error.reason}"
+
+    return await asyncio.gather(*(one(html, url) for _, html, url in pages))
+
+
+@pytest.mark.parametrize("jobs", [0, 2])
+def test_workers_read_every_fixture_as_parse_page_does(jobs: int) -> None:
+    pages = fixture_pages()
+    assert len(pages) >= 20
+    pool = ParserPool(jobs)
+    try:
+        pooled = asyncio.run(read_all(pool, pages))
+    finally:
+        pool.close()
+    here = [reading(parse_page, html, url) for _, html, url in pages]
+    assert [name for (name, _, _), a, b in zip(pages, pooled, here, strict=True) if a != b] == []
+    assert any(isinstance(r, str) for r in here), "no page error among the fixtures"
+    assert any(isinstance(r, dict) for r in here)
+
+
+def test_a_closed_pool_leaves_no_worker() -> None:
+    pool = ParserPool(2)
+    record = asyncio.run(read_all(pool, fixture_pages()[:3]))
+    assert record
+    workers = multiprocessing.active_children()
+    assert len(workers) == 2
+    pool.close()
+    assert all(not worker.is_alive() for worker in workers)
+    assert pool._pool is None
