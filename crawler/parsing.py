@@ -16,9 +16,11 @@ worker exits when the crawl's process ends, however it ends (`crawler.parse_work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Self
 
@@ -42,16 +44,21 @@ class ParserPool:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         pool = cls(crawler.settings.getint("PARSE_JOBS", 0))
-        crawler.signals.connect(pool._check_reactor, signal=signals.engine_started)
+        crawler.signals.connect(pool._start, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.engine_stopped)
         return pool
 
-    def _check_reactor(self) -> None:
+    def _start(self) -> None:
         # Awaiting the workers' results needs the asyncio reactor (Scrapy's default),
         # installed by the time the engine starts.
         if self.jobs and not is_asyncio_reactor_installed():
             logger.warning("PARSE_JOBS=%d needs the asyncio reactor: parsing in process", self.jobs)
             self.jobs = 0
+        if self.jobs:
+            # Starting the workers takes a tenth of a second (the fork server imports the
+            # parser), which the first page would wait for on the reactor's thread: a
+            # thread of its own starts them while robots.txt and the sitemaps are fetched.
+            threading.Thread(target=_warm_up, args=(self._workers(),), daemon=True).start()
 
     async def parse(self, body: bytes, url: str) -> dict[str, Any]:
         """The page's record; raises what `parse_page` raises (a `PageError`, or a bug)."""
@@ -79,3 +86,9 @@ class ParserPool:
                 initargs=(os.getpid(),),
             )
         return self._pool
+
+
+def _warm_up(pool: ProcessPoolExecutor) -> None:
+    # RuntimeError: the crawl ended first (the pool is shut down), nothing to start.
+    with contextlib.suppress(RuntimeError):
+        pool.submit(int)  # any task starts the workers
