@@ -13,8 +13,9 @@ from cwarchive.cli import main
 
 def command_paths(group: click.Group, prefix: list[str]) -> list[list[str]]:
     found = []
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    context = click.Context(group)
+    for name in group.list_commands(context):  # what `--help` lists (lazily loaded too)
+        command = group.get_command(context, name)
         found.append([*prefix, name])
         if isinstance(command, click.Group):
             found.extend(command_paths(command, [*prefix, name]))
