@@ -28,6 +28,12 @@ _IN_SECTION = re.compile(rf"^/{_SECTION}(?:$|/|\.html$|\.dir\.html(?:/|$))")
 # What `article_key` drops: an `.h00-<digits>` part and an `.html` extension.
 _KEY_SUFFIX = re.compile(r"(?:\.h00-\d+)?(?:\.html)?$", re.IGNORECASE)
 _TAGS_MARK = "cq:tags/"
+# An href that urljoin resolves by the base's scheme and host alone: one with its own
+# host (`https://host/...`, `//host/...`) or a path from the root (`/cancerwise/...`).
+# No tab or newline anywhere: urlsplit deletes them first (`/\t/x` is read as `//x`).
+_ORIGIN_RELATIVE = re.compile(
+    r"(?:(?:[A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#\t\r\n]|/(?![/\t\r\n]))[^\t\r\n]*"
+)
 
 
 def canonicalize(url: str, base: str | None = None) -> str:
@@ -53,6 +59,31 @@ def resolve(href: str, base: str) -> str | None:
         return urljoin(base, href.strip())
     except ValueError:
         return None
+
+
+def origin_of(url: str) -> str | None:
+    """`scheme://host/` of `url`, or None when it has no scheme or is no URL.
+
+    See `join_base`: it stands for `url` in resolving an href with its own host or
+    a path from the root.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc}/" if parts.scheme else None
+
+
+def join_base(href: str, base: str, origin: str | None) -> str:
+    """What of `base` `resolve(href, base)` and `is_same_site(..., base)` read.
+
+    `origin` (`origin_of(base)`) for an href with its own host or a path from the
+    root, else all of `base`: results keyed by it are shared by the pages of a host.
+    """
+    # Stripped as `resolve` strips it: `// ` is `//`, which reads the base's path.
+    if origin is not None and _ORIGIN_RELATIVE.fullmatch(href.strip()):
+        return origin
+    return base
 
 
 def is_site_url(url: str) -> bool:

@@ -9,7 +9,11 @@ from crawler.urls import (
     article_key,
     is_archive_url,
     is_article_url,
+    is_same_site,
+    join_base,
     listing_kind,
+    origin_of,
+    resolve,
     section_of,
 )
 
@@ -102,3 +106,54 @@ def test_listing_kinds(path: str, kind: str | None) -> None:
 )
 def test_sections(path: str, section: str | None) -> None:
     assert section_of(SITE + path) == section
+
+
+_BASES = [
+    "http://127.0.0.1:8765/cancerwise.dir.html/author/X%20Y?page=2#f",
+    "https://www.mdanderson.org/cancerwise/2019/03.html",
+    "HTTP://127.0.0.1:8765/a/b/",
+    "ftp://www.mdanderson.org/cancerwise/x",
+    "http:cancerwise/x",  # a scheme and no host
+    "//127.0.0.1:8765/cancerwise/x",  # no scheme: no origin
+    "http://[::1/cancerwise",  # no URL at all
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    ("href", "by_origin"),
+    [
+        ("https://www.mdanderson.org/cancerwise/x.h00-1.html?page=2#top", True),
+        ("HTTP://WWW.MDANDERSON.ORG/cancerwise", True),
+        ("//127.0.0.1:8765/cancerwise/2019.html", True),
+        ("/cancerwise/../cancerwise/x", True),
+        ("/", True),
+        (" https://www.mdanderson.org/cancerwise\u3000", True),  # resolve() strips it
+        ("http://[www.mdanderson.org/x", True),  # no URL whatever the base
+        # These read the base's path or query.
+        ("cancerwise/x", False),
+        ("?page=3", False),
+        ("../x", False),
+        ("http:x", False),  # the base's scheme: relative to its path
+        ("http://", False),  # no host: the base's path and query
+        ("// ", False),  # `//` once stripped
+        ("///x", False),
+        ("/\t/x", False),  # `//x` once urlsplit deletes the tab
+        ("h\nttp://host/x", False),
+    ],
+)
+def test_join_base_resolves_as_the_full_base(href: str, by_origin: bool) -> None:
+    base = _BASES[0]
+    assert (join_base(href, base, origin_of(base)) != base) is by_origin
+    for base in _BASES:
+        joined = join_base(href, base, origin_of(base))
+        absolute = resolve(href, base)
+        assert resolve(href, joined) == absolute
+        if absolute is not None and base:
+            assert is_same_site(absolute, joined) == is_same_site(absolute, base)
+
+
+def test_origin_of() -> None:
+    assert origin_of("HTTP://127.0.0.1:8765/a/b?c#d") == "http://127.0.0.1:8765/"
+    assert origin_of("//127.0.0.1:8765/a") is None
+    assert origin_of("http://[::1/a") is None
