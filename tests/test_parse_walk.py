@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from crawler.parsers.article import _before
 from crawler.parsers.blocks import Block, iter_blocks
 from crawler.parsers.page import _HTML_PARSER
 
@@ -50,3 +51,24 @@ def test_a_skipped_list_still_ends_the_run_before_it() -> None:
     skipped = set(root.iter("ul"))
     assert [b.text for b in iter_blocks(root, skip=skipped)] == ["before", "after"]
     assert [b.text for b in iter_blocks(root)] == ["before", "Label (3)", "after"]
+
+
+def _from_first_h1(blocks: list[Block]) -> list[tuple[etree._Element, str, str, bool]]:
+    first = next((i for i, b in enumerate(blocks) if b.tag == "h1"), len(blocks))
+    return _summary(blocks[first:])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_markup(), st.integers(0, 40))
+def test_skipping_what_precedes_the_first_h1_keeps_every_block_from_it_on(
+    html: str, at: int
+) -> None:
+    """The article parser reads no block before the first h1 (`article._before`)."""
+    parts = html.split("<", at)  # an h1 somewhere in the generated page
+    html = "<".join(parts[:-1]) + "<h1>Title</h1><" + parts[-1] if len(parts) > 1 else html
+    root = etree.fromstring(html.encode(), _HTML_PARSER)
+    first_h1 = next(root.iter("h1"), None)
+    skipped = _before(first_h1)
+    assert _from_first_h1(list(iter_blocks(root, skip=skipped))) == _from_first_h1(
+        list(iter_blocks(root))
+    )

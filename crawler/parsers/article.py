@@ -52,8 +52,12 @@ def parse_article(
     root: etree._Element, meta: PageMetadata, url: str, canonical_url: str
 ) -> dict[str, Any]:
     facets = read_facets(root)
-    # The facet lists are never title, header or body: their blocks are not read.
-    blocks = _PageBlocks(root, skip=facets.lists)
+    # Blocks no field reads are skipped: the facet lists (never title, header or body),
+    # and what comes before the first h1 (page header, navigation, a sidebar), which
+    # only held the search for it. Every block from the h1 on is read as in a walk
+    # of the whole page, so positions after it (all the header and body use) agree.
+    first_h1 = next(root.iter("h1"), None)
+    blocks = _PageBlocks(root, skip=facets.lists | _before(first_h1))
     h1_index = next((i for i, b in blocks.from_index(0) if b.tag == "h1"), None)
     title = blocks.read[h1_index].text if h1_index is not None else meta.title_fallback()
     if not title:
@@ -118,6 +122,17 @@ class _PageBlocks:
                 read.append(block)
             yield index, read[index]
             index += 1
+
+
+def _before(element: etree._Element | None) -> set[etree._Element]:
+    """The elements that end before `element` starts: the preceding siblings of it and
+    of each of its ancestors (their subtrees hold the rest)."""
+    found: set[etree._Element] = set()
+    node = element
+    while node is not None:
+        found.update(s for s in node.itersiblings(preceding=True) if isinstance(s.tag, str))
+        node = node.getparent()
+    return found
 
 
 class _HeaderLines:

@@ -125,8 +125,8 @@ def _as_utf8(raw: bytes) -> bytes:
 
 
 def _is_not_found_page(root: Any, meta: PageMetadata) -> bool:
-    h1 = root.xpath("//h1")
+    h1 = next(root.iter("h1"), None)
     candidates = [meta.seo_title or ""]
-    if h1:
-        candidates.append(collapse("".join(h1[0].itertext())))
+    if h1 is not None:
+        candidates.append(collapse("".join(h1.itertext())))
     return any(_NOT_FOUND.search(text) for text in candidates if len(text) < 120)
