@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from storage import search
 from storage.locations import normalize_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The newest migration's revision: what an archive's `alembic_version` holds when it is
+# current. Every command that opens an archive compares with it, and Alembic (a tenth
+# of a second to import, and to read the scripts) is loaded only to migrate or when
+# the archive is not current. `tests/test_storage.py` checks it is Alembic's head.
+HEAD_REVISION = "0004"
 _extracted: Path | None = None
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN:
@@ -118,6 +122,8 @@ def _copy_tree(source: Any, target: Path) -> None:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if connection is not None:
@@ -126,20 +132,32 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    return HEAD_REVISION
+
+
+def scripts_head() -> str:
+    """The head revision of the migration scripts, as Alembic reads them."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "storage/migrations has no revision"
     return head
 
 
 def known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return {
         script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
     }
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision in the archive's `alembic_version` table (None: no such table)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def has_tables(engine: Engine) -> bool:
@@ -149,6 +167,8 @@ def has_tables(engine: Engine) -> bool:
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str]:
     """Apply migrations up to `revision`; returns (revision before, revision after)."""
+    from alembic import command
+
     before = current_revision(engine)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)

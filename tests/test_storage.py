@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ from storage.models import (
     VersionReviewer,
 )
 from tests.storage_records import BREAST, UTERINE, article, listing, raw_page, sidebar
+
+ROOT = Path(__file__).resolve().parents[1]
 
 T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
 
@@ -437,6 +441,24 @@ def test_open_refuses_an_out_of_date_schema(
     with pytest.raises(SchemaOutOfDate, match=r"run `cwarchive db upgrade`") as error:
         Archive.open(archive_url)
     assert "\n" not in str(error.value)
+
+
+def test_the_head_revision_is_the_migration_scripts_head() -> None:
+    # Opening an archive compares with the constant, so that Alembic is not loaded.
+    assert storage_db.scripts_head() == storage_db.HEAD_REVISION
+
+
+def test_opening_a_current_archive_loads_no_alembic(tmp_path: Any) -> None:
+    Archive.open(str(tmp_path / "a.sqlite")).close()  # created: migrated by Alembic
+    code = (
+        "import sys; from storage import Archive; "
+        f"Archive.open({str(tmp_path / 'a.sqlite')!r}).close(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert result.stdout.strip() == "[]"
 
 
 def test_read_only_open_of_a_missing_archive(tmp_path: Any) -> None:
