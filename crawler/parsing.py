@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Self
 
 from scrapy import signals
@@ -62,9 +63,15 @@ class ParserPool:
 
     async def parse(self, body: bytes, url: str) -> dict[str, Any]:
         """The page's record; raises what `parse_page` raises (a `PageError`, or a bug)."""
-        if not self.jobs:
-            return parse_page(body, url)
-        return await asyncio.wrap_future(self._workers().submit(parse_page, body, url))
+        if self.jobs:
+            try:
+                return await asyncio.wrap_future(self._workers().submit(parse_page, body, url))
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): the crawl goes on without them.
+                logger.warning("a parser worker process died: parsing in process from now on")
+                self.jobs = 0
+                self.close()
+        return parse_page(body, url)
 
     def close(self) -> None:
         """Stop the workers (the engine has stopped: nothing is waiting for them)."""

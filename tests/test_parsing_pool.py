@@ -72,3 +72,20 @@ def test_a_closed_pool_leaves_no_worker() -> None:
     pool.close()
     assert all(not worker.is_alive() for worker in workers)
     assert pool._pool is None
+
+
+def test_a_dead_worker_leaves_the_pool_parsing_in_process() -> None:
+    name, html, url = next(
+        page for page in fixture_pages() if isinstance(reading(parse_page, *page[1:]), dict)
+    )
+    pool = ParserPool(1)
+    try:
+        first = asyncio.run(read_all(pool, [(name, html, url)]))
+        for worker in multiprocessing.active_children():
+            worker.kill()
+            worker.join()
+        again = asyncio.run(read_all(pool, [(name, html, url)]))
+    finally:
+        pool.close()
+    assert again == first == [reading(parse_page, html, url)]
+    assert pool.jobs == 0
