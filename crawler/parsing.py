@@ -10,7 +10,7 @@ Only the page's bytes and URL go to a worker and only the record comes back;
 `parse_page` and its `PageError` are pickled by name. Workers come from a fork server
 started at the first page, with the parser already imported: forking the crawl itself,
 which runs threads (DNS, the pool's own), could copy a lock another thread holds. A
-worker exits when the crawl's process ends, however it ends (`crawler.parse_worker`).
+worker exits when the crawl's process ends, however it ends (`crawler.worker_process`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler import parse_worker
+from crawler import worker_process
 from crawler.parsers import parse_page
 
 logger = logging.getLogger(__name__)
@@ -83,13 +83,13 @@ class ParserPool:
         if self._pool is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["crawler.parsers", "crawler.parse_worker"])
+                context.set_forkserver_preload(["crawler.parsers", "crawler.worker_process"])
             else:
                 context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self.jobs,
                 mp_context=context,
-                initializer=parse_worker.start,
+                initializer=worker_process.start,
                 initargs=(os.getpid(),),
             )
         return self._pool

@@ -11,7 +11,7 @@ the archive is the one a single process writes, version numbers included.
 from __future__ import annotations
 
 import multiprocessing
-import signal
+import os
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import zstandard
 from sqlalchemy import Engine, select
 
+from crawler import worker_process
 from storage.models import Article, Observation, RawPage, Version
 from storage.unit_of_work import Ref
 
@@ -226,7 +227,7 @@ def read_pages(
         jobs,
         mp_context=multiprocessing.get_context(START_METHOD),
         initializer=_start_worker,
-        initargs=(parse, page_errors),
+        initargs=(parse, page_errors, os.getpid()),
     )
     out: deque[tuple[list[StoredPage], Future[list[Reading]]]] = deque()
     try:
@@ -280,12 +281,12 @@ def _joined(
 _worker_parse: tuple[Parse, tuple[type[Exception], ...]] | None = None
 
 
-def _start_worker(parse: Parse, page_errors: tuple[type[Exception], ...]) -> None:
+def _start_worker(parse: Parse, page_errors: tuple[type[Exception], ...], writer_pid: int) -> None:
     global _worker_parse
     _worker_parse = (parse, page_errors)
-    # Ctrl-C reaches the whole process group: the writer handles it (fails the run,
-    # stops the pool); a worker printing its own KeyboardInterrupt would only be noise.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C is the writer's to handle (it fails the run, stops the pool); and a writer
+    # killed outright must not leave its workers waiting for chunks forever.
+    worker_process.start(writer_pid)
 
 
 def _parse_in_worker(work: list[tuple[bytes, str]]) -> list[Reading]:

@@ -39,6 +39,7 @@ from crawler.urls import article_key
 from cwarchive.commands.crawl import JOB_RUNNING_MARK
 from cwarchive.testing.replay import ReplayProcess, read_log, spawn
 from cwarchive.testing.sitegen.generate import generate_site
+from tests.processes import descendants, still_running_after
 
 ARTICLES = 80
 SITE_SEED = 3
@@ -67,40 +68,6 @@ def crawl_command(server: ReplayProcess, db: Path, job: Path) -> list[str]:
         sys.executable, "-m", "cwarchive", "crawl", "--site", server.url, "--db", str(db),
         "--job-dir", str(job), "--json", "--parse-jobs", "1", *BATCH,
     ]  # fmt: skip
-
-
-def descendants(pid: int) -> set[int]:
-    """The processes under `pid` (its parser pool's fork server and workers), from /proc."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # The command name (2nd field) may hold spaces: the parent follows its ")".
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended while being read
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier}
-        found |= frontier
-    return found
-
-
-def still_running_after(pids: set[int], seconds: float) -> set[int]:
-    """Which of `pids` are still running after `seconds` (zombies count as gone)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        alive = set()
-        for pid in pids:
-            try:
-                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if state != "Z":
-                alive.add(pid)
-        if not alive or time.monotonic() > deadline:
-            return alive
-        time.sleep(0.1)
 
 
 def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:

@@ -13,6 +13,10 @@ workers (the start method off Linux) import it by name; forked workers inherit i
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from storage import db as storage_db
 from storage.models import Run
 from tests.archive_cli import as_json, cli
 from tests.databases import PG_ENV, postgres_schema
+from tests.processes import descendants, still_running_after
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "fixtures" / "pages"
@@ -192,3 +197,42 @@ def test_jobs_must_be_positive(archive_url: str) -> None:
         archive.reparse(parse_page, "1", jobs=0)
     result = CliRunner().invoke(cli(), ["reparse", "--jobs", "0", "--db", archive_url])
     assert result.exit_code == 2 and "--jobs" in result.output
+
+
+def parse_slowly(html: bytes | str, url: str | None = None) -> dict[str, Any]:
+    """The parser, a twentieth of a second a page: a reparse long enough to be killed."""
+    time.sleep(0.05)
+    return parse_page(html, url)
+
+
+# The writer, in a process of its own to be killed: forked workers inherit the parser.
+SLOW_REPARSE = """
+import sys
+from storage import Archive
+from tests.test_reparse_jobs import parse_slowly
+Archive.open(sys.argv[1]).reparse(parse_slowly, parser_version="slow", jobs=2)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process trees in /proc")
+def test_workers_end_with_a_writer_killed_by_sigkill(
+    tmp_path: Path, pages: tuple[list[Path], list[Path]]
+) -> None:
+    db_url = str(tmp_path / "archive.sqlite")
+    build(db_url, pages)
+    writer = subprocess.Popen([sys.executable, "-c", SLOW_REPARSE, db_url], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := descendants(writer.pid)) < 2:
+            assert writer.poll() is None, "the reparse ended before its workers started"
+            assert time.monotonic() < deadline, "no workers after 60 s"
+            time.sleep(0.05)
+        time.sleep(0.3)  # the workers are parsing
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(30)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait()
+    # Without the watch each worker waits for chunks forever.
+    assert not still_running_after(workers, 10), f"left running of {workers}"
