@@ -8,6 +8,7 @@ import click
 import pytest
 
 from cwarchive.commands.crawl import crawl_overrides, exit_status, is_loopback, parse_settings
+from cwarchive.options import usable_cores
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,17 @@ def test_loopback_turns_the_throttle_off(root: str, loopback: bool) -> None:
     overrides = crawl_overrides(site=root, db_url=None)
     assert overrides.get("AUTOTHROTTLE_ENABLED", True) is not loopback
     assert "AUTOTHROTTLE_ENABLED" not in crawl_overrides(site=root, db_url=None, throttle=True)
+
+
+def test_parser_workers_only_without_the_throttle() -> None:
+    """The spare cores parse when pages come fast; a polite crawl parses in process."""
+    spare = usable_cores() - 1
+    assert crawl_overrides(site="http://127.0.0.1:8000", db_url=None)["PARSE_JOBS"] == spare
+    assert "PARSE_JOBS" not in crawl_overrides(site="https://www.mdanderson.org", db_url=None)
+    polite = crawl_overrides(site="http://127.0.0.1:8000", db_url=None, throttle=True)
+    assert "PARSE_JOBS" not in polite  # the project's default, 0
+    chosen = crawl_overrides(site="https://www.mdanderson.org", db_url=None, parse_jobs=3)
+    assert chosen["PARSE_JOBS"] == 3
 
 
 @pytest.mark.parametrize(

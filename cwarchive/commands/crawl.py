@@ -473,7 +473,9 @@ def crawl_command(
         warc_dir=warc_dir,
         max_error_rate=max_error_rate,
         throttle=throttle,
-        parse_jobs=parse_jobs,
+        # A distributed run's processes are its parallelism (`cwarchive worker`, one per
+        # core): the coordinator, one of them, starts no parser workers unless told to.
+        parse_jobs=0 if frontier_url is not None and parse_jobs is None else parse_jobs,
         log_level=(log_level or "INFO").upper(),
     )
     if log_level is None:
