@@ -7,7 +7,13 @@ from typing import Any
 import click
 import pytest
 
-from cwarchive.commands.crawl import crawl_overrides, exit_status, is_loopback, parse_settings
+from cwarchive.commands.crawl import (
+    MAX_AUTO_PARSE_JOBS,
+    crawl_overrides,
+    exit_status,
+    is_loopback,
+    parse_settings,
+)
 from cwarchive.options import usable_cores
 
 
@@ -30,7 +36,7 @@ def test_loopback_turns_the_throttle_off(root: str, loopback: bool) -> None:
 
 def test_parser_workers_only_without_the_throttle() -> None:
     """The spare cores parse when pages come fast; a polite crawl parses in process."""
-    spare = usable_cores() - 1
+    spare = min(usable_cores() - 1, MAX_AUTO_PARSE_JOBS)
     assert crawl_overrides(site="http://127.0.0.1:8000", db_url=None)["PARSE_JOBS"] == spare
     assert "PARSE_JOBS" not in crawl_overrides(site="https://www.mdanderson.org", db_url=None)
     polite = crawl_overrides(site="http://127.0.0.1:8000", db_url=None, throttle=True)
