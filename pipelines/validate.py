@@ -1,9 +1,11 @@
 """Every fetched page becomes its record, or an error saying why it is not one.
 
-The spider hands most pages over parsed already (`crawler.parsing`, in worker processes
-on a fast crawl); a page it could not parse is parsed again here, in this process, for
-the reason. A `PageError` never stops the crawl: the item goes on with `error` set, so the
-persist pipeline stores a parse-error row (URL, reason, raw bytes) and the run's
+The spider hands pages over read already (`crawler.parsing`, in worker processes on a
+fast crawl): a record, or the parser's reason it is none. A page it left unread (a
+parser bug in a worker) is parsed again here, in this process, which records the bug.
+
+A `PageError` never stops the crawl: the item goes on with `error` set, so the persist
+pipeline stores a parse-error row (URL, reason, raw bytes) and the run's
 error rate counts it. Parsing is done with the page's canonical site URL, so records
 carry https://www.mdanderson.org URLs whatever root the page came from.
 
@@ -67,7 +69,7 @@ class ValidatePipeline:
     def process_item(self, item: PageItem) -> PageItem:
         if item.kind in (PageKind.SEEN, PageKind.FAILED) or item.status != 200:
             return item  # nothing to parse: not fetched, failed, 304, 404, 410
-        if item.record is None:
+        if item.record is None and item.error is None:  # the spider could not read it
             try:
                 item.record = parse_page(item.body, item.url)
             except PageError as error:

@@ -50,3 +50,14 @@ def test_validate_rejects_a_listing_where_an_article_was_expected() -> None:
         page(url="https://www.mdanderson.org/cancerwise.html", body=listing)
     )
     assert item.error is not None and "expected an article" in item.error
+
+
+def test_validate_keeps_the_reason_the_spider_read() -> None:
+    """A page the spider's parser refused is not parsed again: its reason stands."""
+    crawler = get_crawler(CancerwiseSpider)
+    crawler.stats.open_spider()
+    read = page(error="no published date")  # ARTICLE itself would parse
+    item = ValidatePipeline.from_crawler(crawler).process_item(read)
+    assert item.error == "no published date"
+    assert item.record is None
+    assert crawler.stats.get_value("archive/parse_errors") == 1

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from crawler.items import PageItem, PageKind
 from crawler.spiders.cancerwise import CancerwiseSpider, normalize_section
 from storage import Archive
-from tests.crawling import project_settings, respond
+from tests.crawling import ARTICLE, ARTICLE_URL, project_settings, respond
 from tests.storage_records import article, raw_page
 
 SITE = "https://www.mdanderson.org"
@@ -232,3 +232,15 @@ def test_limit_since_and_section(
 def test_settings_are_checked(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         spider_for(ARCHIVE_DB_URL="", **settings)
+
+
+def test_the_article_callback_reads_each_page_once() -> None:
+    """The record, or the parser's reason, travels on the item: the validate pipeline
+    does not parse the page again."""
+    _, spider = spider_for()
+    request = Request(ARTICLE_URL, callback=spider.parse_article)
+    (item,) = respond(request, ARTICLE)
+    assert item.record is not None and item.record["title"] == "A story"
+    assert item.error is None
+    (refused,) = respond(request, ARTICLE.replace(b"Published", b"Written"))
+    assert refused.record is None and refused.error == "no published date"

@@ -45,6 +45,7 @@ from crawler.items import PageItem, PageKind
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import is_on_site, root_netloc
 from crawler.middlewares.refused import Refused
+from crawler.parsers import PageError
 from crawler.parsing import ParserPool
 from crawler.urls import (
     SITE,
@@ -346,7 +347,7 @@ class CancerwiseSpider(SitemapSpider):
             return
         item = self._item(response, PageKind.ARTICLE, url=url)
         if response.status == 200:
-            item.record = await self._record(response, url)
+            await self._read(item)
         yield item
 
     async def parse_listing(self, response: Response) -> AsyncIterator[PageItem | Request]:
@@ -356,20 +357,24 @@ class CancerwiseSpider(SitemapSpider):
             logger.info("no such entry page: %(url)s", {"url": url})
             return
         item = self._item(response, PageKind.LISTING, url=url)
-        item.record = await self._record(response, url)
+        await self._read(item)
         yield item
         if item.record is not None:
             for request in self._follow_listing(response, url, item.record):
                 yield request
 
-    async def _record(self, response: Response, url: str) -> dict[str, Any] | None:
-        """The page's record, parsed once (the validate pipeline reuses it), or None: a
-        page that does not parse is parsed again by the validate pipeline, which
-        records why. A parser bug is never a spider error."""
+    async def _read(self, item: PageItem) -> None:
+        """Parse the page once, for the validate pipeline: `item.record`, or for a page of
+        status 200 (the only ones the pipeline reads) the reason it is no record in
+        `item.error`. A parser bug is never a spider error: the item goes on unread, and
+        the pipeline, parsing it again in this process, records the bug."""
         try:
-            return await self.parser.parse(response.body, url)
+            item.record = await self.parser.parse(item.body, item.url)
+        except PageError as error:
+            if item.status == 200:
+                item.error = error.reason
         except Exception:
-            return None
+            return
 
     def _follow_listing(
         self, response: Response, url: str, record: dict[str, Any]
