@@ -56,6 +56,9 @@ REPO = Path(__file__).resolve().parents[1]
 # The repository, not this folder, first on the path: benchmarks/storage.py would
 # shadow the `storage` package.
 sys.path[0] = str(REPO)
+
+from tests.processes import descendants, process_table  # noqa: E402
+
 INVENTORY = REPO.parent / "shared" / "reference" / "urls" / "cancerwise.txt"
 GOALS = {"full_over_floor": 2.0, "incremental_share": 0.05, "peak_mb": 300.0}
 # The settings of `crawl_overrides` for a loopback site that decide how fast pages come:
@@ -131,16 +134,8 @@ class TreeSampler(threading.Thread):
         self.join()
 
     def sample(self) -> None:
-        stats: dict[int, list[str]] = {}
-        for entry in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                stats[int(entry.parent.name)] = entry.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError, ValueError):
-                continue
-        tree, frontier = {self.pid}, {self.pid}
-        while frontier:
-            frontier = {pid for pid, f in stats.items() if int(f[1]) in frontier} - tree
-            tree |= frontier
+        stats = process_table()
+        tree = {self.pid} | descendants(self.pid, stats)
         rss = sum(int(stats[pid][21]) for pid in tree if pid in stats) * self._page
         self.peak_mb = max(self.peak_mb, rss / 2**20)
         for pid in tree - {self.pid}:
