@@ -74,6 +74,9 @@ def overrides(
         "ARCHIVE_FRONTIER_URL": frontier_url,
         "ARCHIVE_FRONTIER_NAME": name,
         "ARCHIVE_ROLE": role,
+        # The run's processes are its parallelism, one per core: each parses its own
+        # pages rather than start parser workers beside the others.
+        "PARSE_JOBS": 0,
     }
     if max_rate is not None:
         settings["ARCHIVE_MAX_RATE"] = max_rate

@@ -62,3 +62,19 @@ def test_parse_settings() -> None:
     assert parse_settings(("A=1", "B = x=y")) == {"A": "1", "B": " x=y"}
     with pytest.raises(click.BadParameter):
         parse_settings(("A",))
+
+
+def test_a_distributed_process_parses_its_own_pages() -> None:
+    """Its processes are the run's parallelism: no parser workers beside them."""
+    from click.testing import CliRunner
+
+    from cwarchive import distributed
+    from cwarchive.cli import main
+
+    assert distributed.overrides("redis://127.0.0.1:1/0", "n", "worker")["PARSE_JOBS"] == 0
+    assert distributed.overrides("redis://127.0.0.1:1/0", "n", "coordinator")["PARSE_JOBS"] == 0
+    result = CliRunner().invoke(
+        main, ["crawl", "--frontier", "redis://127.0.0.1:1/0", "--parse-jobs", "1"]
+    )
+    assert result.exit_code == 2
+    assert "--parse-jobs does not apply with --frontier" in result.output

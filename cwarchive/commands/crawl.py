@@ -466,6 +466,11 @@ def crawl_command(
         raise CliError("--max-rate is the shared rate of a distributed run: it needs --frontier")
     if frontier_url is not None and job_dir:
         raise CliError("--job-dir does not apply with --frontier: the frontier keeps the queue")
+    if frontier_url is not None and parse_jobs is not None:
+        raise CliError(
+            "--parse-jobs does not apply with --frontier: each process of the run parses "
+            "its own pages (start more `cwarchive worker` processes instead)"
+        )
     overrides = crawl_overrides(
         site=check_site_root(site),
         db_url=normalize_url(db_url),
@@ -478,9 +483,7 @@ def crawl_command(
         warc_dir=warc_dir,
         max_error_rate=max_error_rate,
         throttle=throttle,
-        # A distributed run's processes are its parallelism (`cwarchive worker`, one per
-        # core): the coordinator, one of them, starts no parser workers unless told to.
-        parse_jobs=0 if frontier_url is not None and parse_jobs is None else parse_jobs,
+        parse_jobs=parse_jobs,
         log_level=(log_level or "INFO").upper(),
     )
     if log_level is None:

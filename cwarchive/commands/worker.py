@@ -120,9 +120,6 @@ def worker_command(
         site=check_site_root(site or run.get("site_root") or ""),
         db_url=db,
         full=run.get("mode") == "full",
-        # A distributed run's processes are its parallelism, one per core (as many as
-        # the machine has): each parses its own pages rather than start parser workers.
-        parse_jobs=0,
         log_level=log_level.upper(),
     )
     # The coordinator's discovery settings: this process parses sitemaps and listings
