@@ -29,7 +29,7 @@ CASE_FILES = {
 CASES = sorted(str(stem.relative_to(FIXTURES)) for stem in CASE_FILES)
 
 
-def _fixture_url(case: str, expected: dict[str, Any]) -> str | None:
+def fixture_url(case: str, expected: dict[str, Any]) -> str | None:
     url_file = FIXTURES / f"{case}.url"
     if url_file.exists():
         return url_file.read_text("utf-8").strip()
@@ -55,11 +55,15 @@ def test_there_are_enough_fixtures() -> None:
     assert len(CASES) >= 20, f"only {len(CASES)} fixture pages under {CASE_DIRS}"
 
 
+def fixture_case(case: str) -> tuple[bytes, str | None, dict[str, Any]]:
+    """A case's page, the URL it is parsed with, and its expected record (or error)."""
+    expected = json.loads((FIXTURES / f"{case}.json").read_text("utf-8"))
+    return (FIXTURES / f"{case}.html").read_bytes(), fixture_url(case, expected), expected
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_fixture(case: str) -> None:
-    expected = json.loads((FIXTURES / f"{case}.json").read_text("utf-8"))
-    html = (FIXTURES / f"{case}.html").read_bytes()
-    url = _fixture_url(case, expected)
+    html, url, expected = fixture_case(case)
     if "error" in expected:
         with pytest.raises(PageError) as raised:
             parse_page(html, url)

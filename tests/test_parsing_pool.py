@@ -8,27 +8,18 @@ records, the same page errors with the same reasons. A stopped pool leaves no pr
 from __future__ import annotations
 
 import asyncio
-import json
 import multiprocessing
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from crawler.parsers import PageError, parse_page
 from crawler.parsing import ParserPool
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+from tests.test_fixtures import CASES, fixture_case
 
 
 def fixture_pages() -> list[tuple[str, bytes, str | None]]:
-    pages = []
-    for expected in sorted(FIXTURES.glob("*.json")):
-        url_file = expected.with_suffix(".url")
-        url = url_file.read_text().strip() if url_file.exists() else None
-        url = url or json.loads(expected.read_text("utf-8")).get("url")
-        pages.append((expected.stem, expected.with_suffix(".html").read_bytes(), url))
-    return pages
+    return [(case, *fixture_case(case)[:2]) for case in CASES]
 
 
 def reading(parse: Any, html: bytes, url: str | None) -> Any:
