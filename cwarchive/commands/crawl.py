@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,19 @@ def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="-s/--set")
         settings[name.strip()] = setting
     return settings
+
+
+def settings_option(example: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`-s/--set NAME=VALUE`: any Scrapy setting over the options (`crawl`, `worker`)."""
+    return click.option(
+        "-s",
+        "--set",
+        "extra_settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=lambda ctx, param, values: parse_settings(values),
+        help="Any Scrapy setting, over the options above; repeatable." + example,
+    )
 
 
 def is_loopback(root: str) -> bool:
@@ -373,16 +387,7 @@ def crawl_and_report(
     default=None,
     help="Scrapy's log level (default INFO; WARNING under the live display).",
 )
-@click.option(
-    "-s",
-    "--set",
-    "extra_settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    callback=lambda ctx, param, values: parse_settings(values),
-    help="Any Scrapy setting, over the options above; repeatable. E.g. a shared "
-    "frontier: -s SCHEDULER=scrapy_redis.scheduler.Scheduler",
-)
+@settings_option(" E.g. a shared frontier: -s SCHEDULER=scrapy_redis.scheduler.Scheduler")
 @click.option(
     "--notify",
     "notify_urls",

@@ -20,9 +20,9 @@ from cwarchive.commands.crawl import (
     check_archive,
     check_site_root,
     crawl_overrides,
-    parse_settings,
     report,
     run_crawl,
+    settings_option,
 )
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
@@ -66,15 +66,7 @@ from storage.locations import normalize_url
     show_default=True,
     help="Scrapy's log level.",
 )
-@click.option(
-    "-s",
-    "--set",
-    "extra_settings",
-    multiple=True,
-    metavar="NAME=VALUE",
-    callback=lambda ctx, param, values: parse_settings(values),
-    help="Any Scrapy setting, over the options above; repeatable.",
-)
+@settings_option()
 @json_option
 def worker_command(
     frontier_url: str,
