@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.databases import PG_ENV, postgres_schema
+
+if TYPE_CHECKING:
+    from cwarchive.testing.replay import ReplayServer
+    from cwarchive.testing.sitegen import Site
+
+FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 
 REDIS_ENV = "CWARCHIVE_TEST_REDIS"
 # A database number of its own: the tests never touch a real frontier's keys.
@@ -64,3 +72,16 @@ def frontier_url() -> Iterator[tuple[str, str]]:
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield url, name
     Frontier(url, name).clear()
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
+    """fixtures/site (a copy: the test changes it), the model it was written from, and a
+    replay server on it."""
+    from cwarchive.testing.replay import ReplayServer
+    from cwarchive.testing.sitegen.cases import small_site
+
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept
+    with ReplayServer(root) as server:
+        yield small_site(), root, server

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -101,19 +100,7 @@ def article_requests(server: ReplayServer) -> Counter[tuple[str, int]]:
     return Counter((path, status) for _, path, status in server.requests if ".h00-" in path)
 
 
-FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 BOTH_SECTIONS = ("--section", "cancerwise", "--section", "publications/cancer-frontline")
-
-
-@pytest.fixture
-def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
-    """fixtures/site (a copy: the test changes it) and the model it was written from."""
-    from cwarchive.testing.sitegen.cases import small_site
-
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept
-    with ReplayServer(root) as server:
-        yield small_site(), root, server
 
 
 def test_crawl_change_the_site_and_crawl_again(

@@ -13,14 +13,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from scrapy import Request
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
@@ -30,12 +27,10 @@ from crawler.spiders.cancerwise import CancerwiseSpider
 from crawler.urls import SITE, article_key, is_article_url, path_of
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import Site
-from cwarchive.testing.sitegen.cases import small_site
 from storage import Archive
 from tests.crawling import project_settings, respond
 from tests.storage_records import article, raw_page
 
-FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 BOTH_SECTIONS = ("--section", "cancerwise", "--section", "publications/cancer-frontline")
 
 
@@ -69,15 +64,6 @@ def article_requests(server: ReplayServer) -> list[tuple[str, int]]:
 def now() -> dt.datetime:
     # Whole seconds: HTTP dates and file times compare at that resolution.
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
-    """fixtures/site (a copy: the test moves it) and the model it was written from."""
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept
-    with ReplayServer(root) as server:
-        yield small_site(), root, server
 
 
 def test_migration_day(bundled: tuple[Site, Path, ReplayServer], tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ import http.server
 import json
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -30,7 +29,6 @@ from cwarchive.testing.sitegen import Site
 from storage import Archive
 from tests.storage_records import article, raw_page
 
-FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 WATCHED = ("reviewed", "title", "removed")
 
 
@@ -205,17 +203,6 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         timeout=300,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-
-
-@pytest.fixture
-def bundled(tmp_path: Path) -> Iterator[tuple[Site, Path, ReplayServer]]:
-    """fixtures/site (a copy: the test changes it) and the model it was written from."""
-    from cwarchive.testing.sitegen.cases import small_site
-
-    root = tmp_path / "site"
-    shutil.copytree(FIXTURE_SITE, root)  # copy2: mtimes, hence Last-Modified, kept
-    with ReplayServer(root) as server:
-        yield small_site(), root, server
 
 
 def test_crawl_notifies_once_per_run_with_changes(
