@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from scrapy.settings import default_settings as _scrapy
+
 from crawler.urls import SITE
 
 BOT_NAME = "cwarchive"
@@ -106,6 +108,23 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressLog": 500,
+}
+# Components that are off (COOKIES_ENABLED, TELNETCONSOLE_ENABLED,
+# REMOTE_CONTROL_ENABLED) are left out of Scrapy's base lists too: Scrapy imports every
+# listed component, even one set to None, and these import tldextract and requests,
+# aiohttp and twisted.conch: 0.25 s of every crawl's start.
+_left_out = {
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+    "scrapy.extensions.telnet.TelnetConsole",
+    "scrapy.extensions.remote_control.RemoteControl",
+}
+DOWNLOADER_MIDDLEWARES_BASE = {
+    path: order
+    for path, order in _scrapy.DOWNLOADER_MIDDLEWARES_BASE.items()
+    if path not in _left_out
+}
+EXTENSIONS_BASE = {
+    path: order for path, order in _scrapy.EXTENSIONS_BASE.items() if path not in _left_out
 }
 # Does nothing unless ARCHIVE_FRONTIER_URL is set; then the scheduler, dupefilter,
 # archive class, persist pipeline and politeness become the distributed ones.

@@ -93,3 +93,16 @@ def test_archive_commands_import_no_crawler(tmp_path: Path) -> None:
         names = imported(*command, "--db", str(db), "--json", cwd=tmp_path)
         assert "sqlalchemy" in names  # it did read the archive
         assert not names & set(CRAWLER), (command, sorted(names & set(CRAWLER)))
+
+
+# Scrapy components that are off in crawler/settings.py, and what loading them imports.
+OFF_COMPONENTS = ("aiohttp", "tldextract", "requests")
+
+
+def test_a_crawl_loads_no_component_that_is_off(bundled: tuple, tmp_path: Path) -> None:
+    _, _, server = bundled
+    names = imported(
+        "crawl", "--site", server.url, "--db", str(tmp_path / "a.sqlite"), "--json", cwd=tmp_path
+    )
+    assert {"scrapy", "sqlalchemy"} <= names  # it did crawl into the archive
+    assert not names & set(OFF_COMPONENTS), sorted(names & set(OFF_COMPONENTS))
