@@ -1,4 +1,4 @@
-"""What the spider hands to the pipelines: one fetched (or deliberately not fetched) page.
+"""What the spider hands to the pipelines: a fetched page, or the articles not fetched.
 
 The spider only navigates, so an item is the fetch itself, not its fields: the
 pipelines parse it (`pipelines/validate.py`) and persist it (`pipelines/persist.py`).
@@ -15,7 +15,6 @@ from typing import Any
 class PageKind(StrEnum):
     ARTICLE = "article"  # an article page: 200 saved, 304 seen, 404/410 gone
     LISTING = "listing"  # landing, directory, facet, author, archive page
-    SEEN = "seen"  # an article not fetched: its sitemap lastmod is not newer
     FAILED = "failed"  # a fetch that failed for good: recorded as the run's error row
 
 
@@ -23,7 +22,7 @@ class PageKind(StrEnum):
 class PageItem:
     url: str  # canonical site URL (https://www.mdanderson.org/...), query kept
     kind: PageKind
-    status: int | None  # HTTP status; None when not fetched (SEEN)
+    status: int | None  # HTTP status; None when there was no response (FAILED)
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)  # ETag, Last-Modified, ...
     fetched_at: datetime | None = None
@@ -40,3 +39,16 @@ class PageItem:
     @property
     def last_modified(self) -> str | None:
         return self.headers.get("Last-Modified")
+
+
+@dataclass(slots=True)
+class SeenArticles:
+    """Articles a sitemap listed that the run does not fetch: their `lastmod` is not
+    newer than the archive's copy. The archive marks each one seen.
+
+    One item for all of a sitemap's, not one each: an unchanged re-crawl meets thousands,
+    and every Scrapy item costs its trip through the middlewares, pipelines and signals
+    (3,400 items were a fifth of such a run).
+    """
+
+    urls: list[str]  # canonical site URLs

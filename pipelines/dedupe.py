@@ -14,7 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import PageItem, PageKind
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.urls import article_key
 
 
@@ -33,10 +33,27 @@ class DedupePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler.stats)
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
+        if isinstance(item, SeenArticles):
+            return self._first_sightings(item)
         key = identity(item)
         if key in self._seen:
             self.stats.inc_value("archive/duplicates")
             raise DropItem(f"already handled in this run: {item.url}", log_level="DEBUG")
         self._seen.add(key)
+        return item
+
+    def _first_sightings(self, item: SeenArticles) -> SeenArticles:
+        """The articles of `item` not handled yet in this run; dropped when none is."""
+        fresh = []
+        for url in item.urls:
+            key = ("article", article_key(url))
+            if key in self._seen:
+                self.stats.inc_value("archive/duplicates")
+                continue
+            self._seen.add(key)
+            fresh.append(url)
+        if not fresh:
+            raise DropItem("every article already handled in this run", log_level="DEBUG")
+        item.urls = fresh
         return item

@@ -27,7 +27,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 
 from crawler.extensions import error_rate
-from crawler.items import PageItem, PageKind
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.urls import SITE
 from storage.pages import Page, store_page
@@ -76,7 +76,7 @@ def archive_page(item: PageItem) -> Page:
     """The item as storage describes a page (storage does not know the spider's items)."""
     return Page(
         url=item.url,
-        http_status=None if item.kind is PageKind.SEEN else item.status,
+        http_status=item.status,
         record=item.record,
         error=item.error,
         raw=item.body,
@@ -140,13 +140,20 @@ class PersistPipeline:
         self.stats.set_value("archive/run_status", status)
         logger.info("run %(run)s %(status)s", {"run": self.run_id, "status": status})
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
+        if isinstance(item, SeenArticles):
+            for url in item.urls:  # not fetched: no page status, no pages count
+                self._count(store_page(self.archive, self.run_id, Page(url, http_status=None)))
+            return item
         if item.status is not None and item.kind is not PageKind.FAILED:
             self.stats.inc_value("archive/pages")
         outcome = store_page(self.archive, self.run_id, archive_page(item))
         if outcome == "unexpected_status":
             self.stats.inc_value(f"archive/unexpected_status/{item.status}")
+        self._count(outcome)
+        return item
+
+    def _count(self, outcome: str) -> None:
         # Another ARCHIVE_CLASS may answer saves with outcomes of its own: counted as such.
         for key in _OUTCOME_STATS.get(outcome, (f"archive/{outcome}",)):
             self.stats.inc_value(key)
-        return item

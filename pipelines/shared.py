@@ -31,7 +31,7 @@ from scrapy.exceptions import CloseSpider
 
 from crawler.frontier.scheduler import frontier_of
 from crawler.frontier.state import FrontierBusy
-from crawler.items import PageItem, PageKind
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
 from pipelines.persist import PersistPipeline, run_status
 
@@ -128,9 +128,11 @@ class SharedPersistPipeline(PersistPipeline):
 
     # -- pages --------------------------------------------------------------------------
 
-    def process_item(self, item: PageItem) -> PageItem:
+    def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
         if self.run_id is None:
             return item
+        if isinstance(item, SeenArticles):
+            return super().process_item(item)  # nothing fetched, nothing failed
         failed = item.kind is PageKind.FAILED
         self.archive.count_pages(
             fetched=int(item.status is not None and not failed), fetch_errors=int(failed)

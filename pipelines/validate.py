@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from crawler.items import PageItem, PageKind
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PageError, parse_page
 
 logger = logging.getLogger(__name__)
@@ -66,8 +66,8 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler.stats)
 
-    def process_item(self, item: PageItem) -> PageItem:
-        if item.kind in (PageKind.SEEN, PageKind.FAILED) or item.status != 200:
+    def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
+        if isinstance(item, SeenArticles) or item.kind is PageKind.FAILED or item.status != 200:
             return item  # nothing to parse: not fetched, failed, 304, 404, 410
         if item.record is None and item.error is None:  # the spider could not read it
             try:

@@ -22,7 +22,7 @@ from scrapy import Request
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.items import PageItem, PageKind
+from crawler.items import SeenArticles
 from crawler.spiders.cancerwise import CancerwiseSpider
 from crawler.urls import SITE, article_key, is_article_url, path_of
 from cwarchive.testing.replay import ReplayServer
@@ -198,5 +198,5 @@ def test_sitemaps_of_extension_less_urls_are_read(tmp_path: Path) -> None:
     assert requests[f"{SITE}/cancerwise/moved"].callback == spider.parse_article
     assert b"If-None-Match" not in requests[f"{SITE}/cancerwise/moved"].headers
     assert requests[f"{SITE}/cancerwise/{YEAR}/04"].callback == spider.parse_listing
-    seen = [item for item in output if isinstance(item, PageItem)]
-    assert [(i.url, i.kind) for i in seen] == [(f"{SITE}/cancerwise/settled", PageKind.SEEN)]
+    (seen,) = [item for item in output if isinstance(item, SeenArticles)]
+    assert seen.urls == [f"{SITE}/cancerwise/settled"]

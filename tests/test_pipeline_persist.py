@@ -19,7 +19,7 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine
 from twisted.python.failure import Failure
 
-from crawler.items import PageKind
+from crawler.items import SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.spiders.cancerwise import CancerwiseSpider
 from pipelines.persist import PersistPipeline, run_status
@@ -114,7 +114,7 @@ def test_persist_runs_the_archive_lifecycle_and_counts(
     pipeline.process_item(validate.process_item(page()))
     pipeline.process_item(page(status=304, body=b""))
     pipeline.process_item(page(status=410, body=b""))
-    pipeline.process_item(page(kind=PageKind.SEEN, status=None, body=b""))
+    pipeline.process_item(SeenArticles([ARTICLE_URL]))
     pipeline.process_item(validate.process_item(page(body=b"")))
     send(crawler, signals.spider_closed, reason=reason)
     assert archive.closed
@@ -127,7 +127,7 @@ def test_persist_runs_the_archive_lifecycle_and_counts(
     finally:
         engine.dispose()
     assert run["status"] == status
-    assert run["pages_fetched"] == 4  # the SEEN item was not fetched
+    assert run["pages_fetched"] == 4  # the seen article was not fetched
     assert (run["mode"], run["parser_version"]) == ("incremental", PARSER_VERSION)
     assert (run["articles_new"], run["articles_seen"], run["errors"]) == (1, 2, 1)
     assert article["article_key"] == "cancerwise/a-story"

@@ -1,7 +1,8 @@
 """The crawl of the archived sections: discovery, modes, re-checks (docs/crawl.md).
 
 Navigation only. Every fetched page leaves as a `PageItem` (URL, status, bytes,
-headers, time, kind) for the pipelines to parse and persist; the only reading done
+headers, time, kind) for the pipelines to parse and persist, and the articles a
+sitemap lists that need no fetch as one `SeenArticles`; the only reading done
 here is following links, and listing pages are read through `parse_page` for that.
 Whether a known article is fetched again, and how, is `crawler.freshness`.
 
@@ -41,7 +42,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.freshness import conditional_headers, is_fresh, parse_lastmod
-from crawler.items import PageItem, PageKind
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import is_on_site, root_netloc
 from crawler.middlewares.refused import Refused
@@ -125,7 +126,7 @@ class CancerwiseSpider(SitemapSpider):
         self._decided: set[str] = set()
         self._listing_links: dict[str, str] = {}
         self._listing_urls: set[str] = set()
-        self._seen_items: list[PageItem] = []
+        self._seen_urls: list[str] = []
         self._article_requests = 0
         self._phase = "discovery"
         self.root: str | None = None  # host:port of the replay root, if any
@@ -191,7 +192,7 @@ class CancerwiseSpider(SitemapSpider):
 
     # --- Sitemaps ---------------------------------------------------------------------
 
-    def _parse_sitemap(self, response: Response) -> Iterator[Request | PageItem]:
+    def _parse_sitemap(self, response: Response) -> Iterator[Request | PageItem | SeenArticles]:
         # SitemapSpider's own callback, extended: its requests get this run's
         # decisions (conditional headers, kinds), and robots.txt's sitemaps are
         # narrowed to ours (the base class follows every one robots.txt declares).
@@ -213,8 +214,9 @@ class CancerwiseSpider(SitemapSpider):
                 yield from self._new_listing(request.url)
             else:
                 yield self._article_request(request.url)
-        yield from self._seen_items
-        self._seen_items.clear()
+        if self._seen_urls:
+            yield SeenArticles(self._seen_urls)
+            self._seen_urls = []
 
     def _sitemap_problem(self, response: Response) -> str | None:
         """Why this response is not a sitemap to read, or None when it is one."""
@@ -281,8 +283,7 @@ class CancerwiseSpider(SitemapSpider):
             return False
         if is_fresh(lastmod_text, self.known.get(key), loc, mode=self.mode):
             self._decided.add(key)
-            seen = PageItem(url=canonicalize(loc), kind=PageKind.SEEN, status=None)
-            self._seen_items.append(seen)
+            self._seen_urls.append(canonicalize(loc))
             self.crawler.stats.inc_value("archive/discovery/not_modified")
             return False
         return self._claim_article(key)
