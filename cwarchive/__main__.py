@@ -1,5 +1,5 @@
 """`python -m cwarchive ...`: the same command as the `cwarchive` script."""
 
-from cwarchive.cli import main
+from cwarchive.cli import run
 
-main(prog_name="cwarchive")
+run()
