@@ -8,9 +8,11 @@ half its work: `cwarchive crawl` gives it worker processes there (`crawl_overrid
 
 Only the page's bytes and URL go to a worker and only the record comes back;
 `parse_page` and its `PageError` are pickled by name. Workers come from a fork server
-started at the first page, with the parser already imported: forking the crawl itself,
-which runs threads (DNS, the pool's own), could copy a lock another thread holds. A
-worker exits when the crawl's process ends, however it ends (`crawler.worker_process`).
+started when the engine starts, with the parser already imported: forking the crawl
+itself, which runs threads (DNS, the pool's own), could copy a lock another thread
+holds. Until they first answer (0.2-0.4 s), pages are parsed in the crawl's process:
+the landing page and the sitemaps of a run do not wait for them. A worker exits when
+the crawl's process ends, however it ends (`crawler.worker_process`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import CancelledError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Self
 
@@ -41,29 +43,37 @@ class ParserPool:
     def __init__(self, jobs: int) -> None:
         self.jobs = max(jobs, 0)
         self._pool: ProcessPoolExecutor | None = None
+        self._ready = threading.Event()  # set once the workers have answered
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         pool = cls(crawler.settings.getint("PARSE_JOBS", 0))
-        crawler.signals.connect(pool._start, signal=signals.engine_started)
+        crawler.signals.connect(pool._on_engine_started, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.engine_stopped)
         return pool
 
-    def _start(self) -> None:
+    def _on_engine_started(self) -> None:
         # Awaiting the workers' results needs the asyncio reactor (Scrapy's default),
         # installed by the time the engine starts.
         if self.jobs and not is_asyncio_reactor_installed():
             logger.warning("PARSE_JOBS=%d needs the asyncio reactor: parsing in process", self.jobs)
             self.jobs = 0
-        if self.jobs:
-            # Starting the workers takes a tenth of a second (the fork server imports the
-            # parser), which the first page would wait for on the reactor's thread: a
-            # thread of its own starts them while robots.txt and the sitemaps are fetched.
-            threading.Thread(target=_warm_up, args=(self._workers(),), daemon=True).start()
+        self.start()
+
+    def start(self) -> None:
+        """Start the workers, in a thread of their own: starting the fork server (it
+        imports the parser) and the workers takes 0.2-0.4 s, which the reactor's thread
+        does not wait for. Pages are parsed here until the workers answer."""
+        if self.jobs and self._pool is None:
+            threading.Thread(target=self._warm_up, args=(self._workers(),), daemon=True).start()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """True once pages go to the workers (within `timeout` seconds)."""
+        return self._ready.wait(timeout)
 
     async def parse(self, body: bytes, url: str) -> dict[str, Any]:
         """The page's record; raises what `parse_page` raises (a `PageError`, or a bug)."""
-        if self.jobs:
+        if self.jobs and self._ready.is_set():
             try:
                 return await asyncio.wrap_future(self._workers().submit(parse_page, body, url))
             except BrokenProcessPool:
@@ -75,9 +85,10 @@ class ParserPool:
 
     def close(self) -> None:
         """Stop the workers (the engine has stopped: nothing is waiting for them)."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        self._ready.clear()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _workers(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -94,8 +105,10 @@ class ParserPool:
             )
         return self._pool
 
-
-def _warm_up(pool: ProcessPoolExecutor) -> None:
-    # RuntimeError: the crawl ended first (the pool is shut down), nothing to start.
-    with contextlib.suppress(RuntimeError):
-        pool.submit(int)  # any task starts the workers
+    def _warm_up(self, pool: ProcessPoolExecutor) -> None:
+        # The crawl may end first (RuntimeError: shut down; CancelledError), or a worker
+        # die (BrokenProcessPool): then pages stay here, and `parse` finds out as usual.
+        with contextlib.suppress(RuntimeError, CancelledError, BrokenProcessPool):
+            pool.submit(int).result()  # any task starts the workers
+            if pool is self._pool:
+                self._ready.set()

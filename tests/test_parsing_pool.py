@@ -3,6 +3,7 @@
 Every fixture page goes through a pool of two workers, all at once (so results come
 back while others are still being parsed), and through `parse_page` here: the same
 records, the same page errors with the same reasons. A stopped pool leaves no process.
+Until its workers answer, a pool parses in this process.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ def reading(parse: Any, html: bytes, url: str | None) -> Any:
         return f"PageError: {error.reason}"
 
 
+def started(jobs: int) -> ParserPool:
+    """A pool whose workers have answered: pages go to them."""
+    pool = ParserPool(jobs)
+    pool.start()
+    assert pool.wait_ready(60), "the workers did not start"
+    return pool
+
+
 async def read_all(pool: ParserPool, pages: list[tuple[str, bytes, str | None]]) -> list[Any]:
     async def one(html: bytes, url: str | None) -> Any:
         try:
@@ -43,7 +52,7 @@ async def read_all(pool: ParserPool, pages: list[tuple[str, bytes, str | None]])
 def test_workers_read_every_fixture_as_parse_page_does(jobs: int) -> None:
     pages = fixture_pages()
     assert len(pages) >= 20
-    pool = ParserPool(jobs)
+    pool = started(jobs) if jobs else ParserPool(0)
     try:
         pooled = asyncio.run(read_all(pool, pages))
     finally:
@@ -55,7 +64,7 @@ def test_workers_read_every_fixture_as_parse_page_does(jobs: int) -> None:
 
 
 def test_a_closed_pool_leaves_no_worker() -> None:
-    pool = ParserPool(2)
+    pool = started(2)
     record = asyncio.run(read_all(pool, fixture_pages()[:3]))
     assert record
     workers = multiprocessing.active_children()
@@ -69,7 +78,7 @@ def test_a_dead_worker_leaves_the_pool_parsing_in_process() -> None:
     name, html, url = next(
         page for page in fixture_pages() if isinstance(reading(parse_page, *page[1:]), dict)
     )
-    pool = ParserPool(1)
+    pool = started(1)
     try:
         first = asyncio.run(read_all(pool, [(name, html, url)]))
         for worker in multiprocessing.active_children():
@@ -80,3 +89,19 @@ def test_a_dead_worker_leaves_the_pool_parsing_in_process() -> None:
         pool.close()
     assert again == first == [reading(parse_page, html, url)]
     assert pool.jobs == 0
+
+
+def test_pages_are_parsed_here_until_the_workers_answer() -> None:
+    name, html, url = fixture_pages()[0]
+    pool = ParserPool(2)  # not started: no worker yet
+    try:
+        here = asyncio.run(read_all(pool, [(name, html, url)]))
+        assert multiprocessing.active_children() == []
+        assert pool._pool is None
+        pool.start()
+        assert pool.wait_ready(60)
+        assert multiprocessing.active_children()  # workers start as pages come
+        assert asyncio.run(read_all(pool, [(name, html, url)])) == here
+    finally:
+        pool.close()
+    assert here == [reading(parse_page, html, url)]
