@@ -9,13 +9,13 @@ Off a terminal, the `crawler.extensions.ProgressLog` extension logs a plain line
 from __future__ import annotations
 
 import time
-from typing import Any
-
-from rich.console import Console
-from rich.live import Live
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from crawler.extensions import error_count, error_rate
+
+if TYPE_CHECKING:  # rich is imported when a person is shown something, not for --json
+    from rich.console import Console
+    from rich.table import Table
 
 
 def figures(stats: dict[str, Any], elapsed: float | None = None) -> dict[str, Any]:
@@ -62,6 +62,8 @@ _ROWS = (
 
 
 def summary_table(numbers: dict[str, Any], title: str = "crawl") -> Table:
+    from rich.table import Table
+
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -81,6 +83,8 @@ class LiveProgress:
 
     def __init__(self, crawler: Any, console: Console) -> None:
         # The crawler, not its stats: Scrapy sets `crawler.stats` only when it starts.
+        from rich.live import Live
+
         self.crawler = crawler
         self._started = time.monotonic()
         self._live = Live(

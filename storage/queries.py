@@ -10,11 +10,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Integer, column, func, or_, select, table
+from sqlalchemy import Connection, Integer, column, func, or_, select, table
 
 from storage.models import (
     VERSION_FIELDS,
     Article,
+    JsonType,
     Observation,
     Run,
     RunTagCount,
@@ -171,7 +172,7 @@ def diff(
 def _decoder(field: str) -> Callable[[str | None], Any]:
     """How a `field_changes` text value reads back as the version column's type."""
     column_type = Version.__table__.c[field].type
-    if isinstance(column_type, JSON):
+    if isinstance(column_type, JsonType):
         convert: Callable[[str], Any] = json.loads
     elif isinstance(column_type, Integer):
         convert = int
