@@ -1,8 +1,8 @@
-"""Whether a known article is fetched again, and with which validators (docs/crawl.md).
+"""Whether a known page is fetched again, and with which validators (docs/crawl.md).
 
 The incremental policy apart from navigation: pure functions of a sitemap `lastmod`,
-what the archive knows of the article, the URL at hand and the run's mode. No
-Scrapy, no I/O; the spider calls these.
+what the archive knows of the article or listing page, the URL at hand and the run's
+mode. No Scrapy, no I/O; the spider calls these.
 """
 
 from __future__ import annotations
@@ -75,11 +75,36 @@ def conditional_headers(known: Known | None, url: str, *, mode: str) -> dict[str
     """
     if mode != "incremental" or known is None or not _same_page(known.last_url, url):
         return {}
+    return _validators(known.etag, known.last_modified)
+
+
+class KnownPage(Protocol):
+    """What the archive knows of a listing page's last fetch (`storage.KnownListing`)."""
+
+    @property
+    def etag(self) -> str | None: ...
+
+    @property
+    def last_modified(self) -> str | None: ...
+
+
+def listing_headers(known: KnownPage | None, *, mode: str) -> dict[str, str]:
+    """`If-None-Match` / `If-Modified-Since` for a listing page fetched before.
+
+    Incremental runs only: a full run reads every page whole. A 304 then stands for the
+    page as it was, links and sidebar counts included.
+    """
+    if mode != "incremental" or known is None:
+        return {}
+    return _validators(known.etag, known.last_modified)
+
+
+def _validators(etag: str | None, last_modified: str | None) -> dict[str, str]:
     headers: dict[str, str] = {}
-    if known.etag:
-        headers["If-None-Match"] = known.etag
-    if known.last_modified:
-        headers["If-Modified-Since"] = known.last_modified
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     return headers
 
 

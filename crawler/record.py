@@ -38,6 +38,9 @@ LISTING_FIELDS = (
     "cards",
     "tag_counts",
 )
+# The fields of a listing record a crawl follows: kept with each fetch of the page, so a
+# 304 ("not modified") is followed as the page was (storage `listing_pages.links`).
+LISTING_LINKS = ("article_links", "archive_links", "next_page")
 # What may differ between two fetches of the same content: where the page was fetched,
 # the site-wide sidebar counts, and `filed_month`, which comes from the path of the
 # article's image in the AEM repository rather than from the article (the redesign

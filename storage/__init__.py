@@ -13,18 +13,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from storage.archive import Archive, KnownArticle
+    from storage.archive import Archive, KnownArticle, KnownListing
     from storage.db import ArchiveError, NoArchive, SchemaOutOfDate
 
 _EXPORTS = {
     "Archive": "storage.archive",
     "KnownArticle": "storage.archive",
+    "KnownListing": "storage.archive",
     "ArchiveError": "storage.db",
     "NoArchive": "storage.db",
     "SchemaOutOfDate": "storage.db",
 }
 
-__all__ = ["Archive", "ArchiveError", "KnownArticle", "NoArchive", "SchemaOutOfDate"]
+__all__ = [
+    "Archive",
+    "ArchiveError",
+    "KnownArticle",
+    "KnownListing",
+    "NoArchive",
+    "SchemaOutOfDate",
+]
 
 
 def __getattr__(name: str) -> Any:

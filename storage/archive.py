@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from crawler.record import FORMER_CONTENT_FIELDS, content_hash
+from crawler.record import FORMER_CONTENT_FIELDS, LISTING_LINKS, content_hash
 from crawler.urls import article_key as key_of_url
 from storage import db, tagcounts
 from storage.identity import IdentityMap
@@ -28,8 +28,10 @@ from storage.models import (
     RUN_COUNTERS,
     VERSION_FIELDS,
     Article,
+    ListingPage,
     Observation,
     Run,
+    Tag,
     Version,
     version_record,
 )
@@ -52,6 +54,74 @@ class KnownArticle:
     etag: str | None
     last_modified: str | None
     status: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownListing:
+    """The last fetch of a listing page: what asks for it again, and what it linked to."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    listing_kind: str | None
+    links: dict[str, Any]  # the record's `LISTING_LINKS`
+
+
+def listing_links(record: dict[str, Any]) -> dict[str, Any]:
+    """What of a listing record is kept to follow the page again after a 304."""
+    return {name: record.get(name) for name in LISTING_LINKS}
+
+
+def latest_listings(conn: Connection) -> dict[str, Any]:
+    """The latest fetch of every listing page that kept its links, by URL (the rows'
+    columns, and their tag's `tag_id`)."""
+    latest = (
+        select(func.max(ListingPage.id))
+        .where(ListingPage.links.is_not(None))
+        .group_by(ListingPage.url)
+    )
+    rows = conn.execute(
+        select(
+            ListingPage.url,
+            ListingPage.listing_kind,
+            ListingPage.tag_pk,
+            ListingPage.article_links,
+            ListingPage.raw_page_id,
+            ListingPage.sidebar_id,
+            ListingPage.etag,
+            ListingPage.last_modified,
+            ListingPage.links,
+            Tag.tag_id,
+        )
+        .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
+        .where(ListingPage.id.in_(latest))
+    ).all()
+    return {row.url: row for row in rows}
+
+
+def listing_row_again(
+    last: Any,
+    run_id: int,
+    tag_pk: Any,
+    fetched_at: dt.datetime | None,
+    etag: str | None,
+    last_modified: str | None,
+) -> dict[str, Any]:
+    """The `listing_pages` row of a page not modified since its `last` fetch, in run
+    `run_id`; validators the 304 sent replace the old ones."""
+    return {
+        "run_id": run_id,
+        "url": last.url,
+        "listing_kind": last.listing_kind,
+        "tag_pk": tag_pk,
+        "fetched_at": fetched_at or _now(),
+        "article_links": last.article_links,
+        "raw_page_id": last.raw_page_id,
+        "sidebar_id": last.sidebar_id,
+        "etag": etag or last.etag,
+        "last_modified": last_modified or last.last_modified,
+        "links": last.links,
+    }
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -77,6 +147,8 @@ class Archive(Reparsing):
         self._loaded = False
         self._articles: dict[str, ArticleState] = {}
         self._run_article_tags: set[tuple[int, str]] = set()
+        # The latest fetch of each listing page, by URL: read at a run's first 304.
+        self._last_listings: tuple[int, dict[str, Any]] | None = None
 
     # -- opening and closing -------------------------------------------------------
 
@@ -283,6 +355,8 @@ class Archive(Reparsing):
         raw: bytes | None,
         url: str,
         fetched_at: dt.datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> None:
         """A listing page: its sidebar counts; a facet page's links become article tags."""
         self._ensure_state(run_id)
@@ -296,14 +370,7 @@ class Archive(Reparsing):
             tag_ref = self._identities.tag_ref(
                 tag_id, shown["label"] if shown else None, shown["group"] if shown else None
             )
-            for link in links:
-                key = key_of_url(link)
-                if (id(tag_ref), key) in self._run_article_tags:
-                    continue
-                self._run_article_tags.add((id(tag_ref), key))
-                self._batch.article_tags.append(
-                    {"run_id": run_id, "tag_pk": tag_ref, "article_key": key}
-                )
+            self._tag_articles(run_id, tag_ref, links)
         self._batch.listing_pages.append(
             {
                 "run_id": run_id,
@@ -314,10 +381,62 @@ class Archive(Reparsing):
                 "article_links": len(links),
                 "raw_page_id": self._identities.raw_ref(raw) if raw else None,
                 "sidebar_id": sidebar_ref,
+                "etag": etag,
+                "last_modified": last_modified,
+                "links": listing_links(record),
             }
         )
         self._batch.counters["listings"] += 1
         self._saved()
+
+    def save_listing_unchanged(
+        self,
+        run_id: int,
+        url: str,
+        fetched_at: dt.datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> bool:
+        """A listing page the server says is not modified (304): recorded in this run as
+        its last fetch was (sidebar counts, raw page, links; a facet page's links are
+        this run's article tags again). New validators, if the 304 sent any, replace
+        the old. False, and nothing stored, when no earlier fetch of it is known."""
+        self._ensure_state(run_id)
+        last = self._last_listing(run_id, url)
+        if last is None:
+            return False
+        tag_ref = self._identities.tag_ref(last.tag_id, None, None) if last.tag_id else None
+        if tag_ref is not None:
+            self._tag_articles(run_id, tag_ref, (last.links or {}).get("article_links") or [])
+        self._batch.listing_pages.append(
+            listing_row_again(last, run_id, tag_ref, fetched_at, etag, last_modified)
+        )
+        self._batch.counters["listings"] += 1
+        self._saved()
+        return True
+
+    def _tag_articles(self, run_id: int, tag_ref: Ref, links: list[str]) -> None:
+        """The articles a facet page lists carry its tag in this run (once each)."""
+        for link in links:
+            key = key_of_url(link)
+            if (id(tag_ref), key) in self._run_article_tags:
+                continue
+            self._run_article_tags.add((id(tag_ref), key))
+            self._batch.article_tags.append(
+                {"run_id": run_id, "tag_pk": tag_ref, "article_key": key}
+            )
+
+    def _last_listing(self, run_id: int, url: str) -> Any:
+        """The latest stored fetch of the listing page at `url` that kept its links.
+
+        Read for every page at the run's first 304, in one query (an unchanged re-crawl
+        meets a hundred): a page is saved once per run, so the run's own rows are never
+        wanted here.
+        """
+        if self._last_listings is None or self._last_listings[0] != run_id:
+            with self.engine.connect() as conn:
+                self._last_listings = (run_id, latest_listings(conn))
+        return self._last_listings[1].get(url)
 
     def save_parse_error(
         self,
@@ -365,6 +484,18 @@ class Archive(Reparsing):
                 ).outerjoin(fetched, fetched.c.article_id == Article.id)
             ).all()
         return {row.article_key: KnownArticle(**row._asdict()) for row in rows}
+
+    def known_listings(self) -> dict[str, KnownListing]:
+        """The latest fetch of every listing page that can be asked for again: one that
+        kept its links and a validator (ETag or Last-Modified), by URL."""
+        self.flush()
+        with self.engine.connect() as conn:
+            rows = latest_listings(conn).values()
+        return {
+            row.url: KnownListing(row.url, row.etag, row.last_modified, row.listing_kind, row.links)
+            for row in rows
+            if row.etag or row.last_modified
+        }
 
     # -- in-memory state ----------------------------------------------------------------
 

@@ -39,7 +39,6 @@ NAMING_CONVENTION = {
 }
 
 
-
 class JsonType(TypeDecorator[Any]):
     """JSONB on PostgreSQL, so researchers can use containment (`@>`) and GIN indexes;
     JSON (text read with json_extract) on SQLite.
@@ -314,13 +313,19 @@ class ListingPage(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
-    url: Mapped[str] = mapped_column(String(1000))
+    url: Mapped[str] = mapped_column(String(1000), index=True)
     listing_kind: Mapped[str | None] = mapped_column(String(20))
     tag_pk: Mapped[int | None] = mapped_column(ForeignKey("tags.id"))
     fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     article_links: Mapped[int] = mapped_column(Integer)
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
+    # The response's validators and the links a crawl follows from the page
+    # (`LISTING_LINKS` of its record): an incremental crawl asks again with the
+    # validators and, on a 304, follows these links and records the page as it was.
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    links: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
 
 
 class ArticleTag(Base):

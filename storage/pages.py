@@ -53,7 +53,9 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
     error set                  save_parse_error  -> "error"
     not fetched                mark_seen         -> "skipped"
     listing with a record      save_listing      -> "listing"
-    listing without one        nothing           -> "ignored"
+    listing 304                save_listing_unchanged -> "listing" (or "ignored":
+                               no earlier fetch of it is stored)
+    listing without a record   nothing           -> "ignored"
     article 200 with a record  save_article      -> "new", "changed" or "unchanged"
     article 304                mark_seen         -> "not_modified"
     article 404 or 410         mark_gone         -> "gone"
@@ -72,10 +74,25 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
         archive.mark_seen(run_id, article_key(page.url), url=page.url, http_status=None)
         return "skipped"
     if page.listing:
+        if page.http_status == 304:
+            unchanged = archive.save_listing_unchanged(
+                run_id,
+                page.url,
+                fetched_at=page.fetched_at,
+                etag=page.etag,
+                last_modified=page.last_modified,
+            )
+            return "listing" if unchanged else "ignored"
         if page.record is None:
             return "ignored"
         archive.save_listing(
-            run_id, page.record, raw=page.raw, url=page.url, fetched_at=page.fetched_at
+            run_id,
+            page.record,
+            raw=page.raw,
+            url=page.url,
+            fetched_at=page.fetched_at,
+            etag=page.etag,
+            last_modified=page.last_modified,
         )
         return "listing"
     key = article_key(page.url)

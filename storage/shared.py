@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from crawler.urls import article_key as key_of_url
 from storage import search, tagcounts
-from storage.archive import RUN_MODES, Archive, _date, _now
+from storage.archive import RUN_MODES, Archive, _date, _now, listing_links, listing_row_again
 from storage.identity import ZSTD_LEVEL, _canonical_json
 from storage.models import (
     RUN_COUNTERS,
@@ -346,6 +346,8 @@ class SharedArchive(Archive):
         raw: bytes | None,
         url: str,
         fetched_at: dt.datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> None:
         """A listing page: its sidebar counts; a facet page's links become article tags."""
         tag_counts = record.get("tag_counts") or []
@@ -364,13 +366,7 @@ class SharedArchive(Archive):
             tags = self._tag_ids(conn, wanted)
             sidebar_id = self._sidebar_id(conn, tag_counts, tags)
             tag_pk = tags[(tag_id, None)] if tag_id else None
-            if tag_pk is not None and links:
-                keys = sorted({key_of_url(link) for link in links})
-                conn.execute(
-                    self._insert(ArticleTag)
-                    .values([{"run_id": run_id, "tag_pk": tag_pk, "article_key": k} for k in keys])
-                    .on_conflict_do_nothing()
-                )
+            self._tag_articles_in(conn, run_id, tag_pk, links)
             conn.execute(
                 insert(ListingPage),
                 {
@@ -382,11 +378,53 @@ class SharedArchive(Archive):
                     "article_links": len(links),
                     "raw_page_id": raw_id,
                     "sidebar_id": sidebar_id,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "links": listing_links(record),
                 },
             )
             self._count(conn, run_id, Counter(listings=1))
 
         self._transaction(listing)
+
+    def save_listing_unchanged(
+        self,
+        run_id: int,
+        url: str,
+        fetched_at: dt.datetime | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> bool:
+        """A listing page answered 304: recorded as its last fetch was (`Archive`'s)."""
+
+        last = self._last_listing(run_id, url)
+        if last is None:
+            return False
+
+        def unchanged(conn: Connection) -> bool:
+            links = (last.links or {}).get("article_links") or []
+            self._tag_articles_in(conn, run_id, last.tag_pk, links)
+            conn.execute(
+                insert(ListingPage),
+                listing_row_again(last, run_id, last.tag_pk, fetched_at, etag, last_modified),
+            )
+            self._count(conn, run_id, Counter(listings=1))
+            return True
+
+        return self._transaction(unchanged)
+
+    def _tag_articles_in(
+        self, conn: Connection, run_id: int, tag_pk: int | None, links: list[str]
+    ) -> None:
+        """The articles a facet page lists carry its tag in this run (once each)."""
+        if tag_pk is None or not links:
+            return
+        keys = sorted({key_of_url(link) for link in links})
+        conn.execute(
+            self._insert(ArticleTag)
+            .values([{"run_id": run_id, "tag_pk": tag_pk, "article_key": k} for k in keys])
+            .on_conflict_do_nothing()
+        )
 
     def save_parse_error(
         self,

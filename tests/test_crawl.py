@@ -12,11 +12,13 @@ import datetime as dt
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +373,41 @@ def test_tags_follow_facets_through_their_next_pages(
     # Every run reads each facet's first page; --tags (and --full) the next ones too.
     assert any("?" not in p for p in facet_pages)
     assert any("?page=" in p for p in facet_pages) is tags
+
+
+def test_an_unchanged_listing_page_is_a_304_recorded_as_it_was(
+    bundled: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    _, _, server = bundled
+    db = tmp_path / "archive.sqlite"
+    crawl(server, db, "--tags")
+    server.clear_requests()
+    again = crawl(server, db, "--tags")
+    listings = [(p, status) for _, p, status in server.requests if ".h00-" not in p]
+    entry = {"/cancerwise.html", "/cancerwise.dir.html"}
+    pages = [(p, status) for p, status in listings if not p.endswith((".txt", ".xml", ".gz"))]
+    # The landing page and the directory are read whole; every other listing page the
+    # first run read is asked for with its validators, and the server says 304.
+    assert sorted(status for p, status in pages if p in entry) == [200, 200]
+    not_modified = [p for p, status in pages if p not in entry and status == 304]
+    assert len(not_modified) > 10
+    assert [p for p, status in pages if p not in entry and status != 304] == []
+    assert again["listings"] == len(pages)
+    # ... and the run records those pages, their tags and the tag counts as the first did.
+    with closing(sqlite3.connect(db)) as conn:
+
+        def of_run(sql: str, run: int) -> list[tuple[Any, ...]]:
+            return sorted(conn.execute(sql, (run,)).fetchall())
+
+        for sql in (
+            "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links"
+            " FROM listing_pages WHERE run_id = ?",
+            "SELECT tag_pk, article_key FROM article_tags WHERE run_id = ?",
+            # (not `pages`: the first run read article pages too, each with its sidebar)
+            "SELECT tag_pk, label, count, listed FROM run_tag_counts WHERE run_id = ?",
+        ):
+            assert of_run(sql, 2) == of_run(sql, 1), sql
+            assert of_run(sql, 2)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])

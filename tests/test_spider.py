@@ -15,15 +15,15 @@ import pytest
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import XmlResponse
+from scrapy.http import Response, XmlResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
-from crawler.items import PageItem, SeenArticles
+from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.spiders.cancerwise import CancerwiseSpider, normalize_section
 from storage import Archive
 from tests.crawling import ARTICLE, ARTICLE_URL, project_settings, respond
-from tests.storage_records import article, raw_page
+from tests.storage_records import article, listing, raw_page
 
 SITE = "https://www.mdanderson.org"
 
@@ -239,10 +239,53 @@ def test_settings_are_checked(settings: dict[str, Any]) -> None:
 def test_the_article_callback_reads_each_page_once() -> None:
     """The record, or the parser's reason, travels on the item: the validate pipeline
     does not parse the page again."""
-    _, spider = spider_for()
+    _, spider = spider_for(ARCHIVE_DB_URL="")
     request = Request(ARTICLE_URL, callback=spider.parse_article)
     (item,) = respond(request, ARTICLE)
     assert item.record is not None and item.record["title"] == "A story"
     assert item.error is None
     (refused,) = respond(request, ARTICLE.replace(b"Published", b"Written"))
     assert refused.record is None and refused.error == "no published date"
+
+
+def test_listing_pages_fetched_before_are_asked_again_with_their_validators(
+    tmp_path: Any,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.sqlite'}"
+    facet = f"{SITE}/cancerwise.dir.html/category/content/cq:tags/md-anderson/diseases/x"
+    story = f"{SITE}/cancerwise/story.h00-5.html"
+    landing = f"{SITE}/cancerwise.html"
+    with Archive.open(url) as archive:
+        run = archive.start_run("incremental")
+        record = listing(facet, links=[story])
+        record["next_page"] = f"{facet}?page=2"
+        archive.save_listing(
+            run, record, raw=b"<html>", url=facet, etag='"f1"', last_modified=LAST_MODIFIED
+        )
+        page = listing(landing, kind="landing", tag_id=None)
+        archive.save_listing(run, page, raw=b"<html>landing", url=landing, etag='"l1"')
+        archive.finish_run(run)
+    crawler, spider = spider_for(ARCHIVE_DB_URL=url, ARCHIVE_TAGS=True)
+    request = spider._listing_request(facet)
+    assert request.headers[b"If-None-Match"] == b'"f1"'
+    assert request.headers[b"If-Modified-Since"] == LAST_MODIFIED.encode()
+    assert 304 in request.meta["handle_httpstatus_list"]
+    # The landing page and the directory are read whole: their facet links are read there.
+    entries = [r for r in start(spider) if r.meta.get("kind") == "listing"]
+    assert landing in [r.url for r in entries]
+    assert not [r for r in entries if b"If-None-Match" in r.headers]
+
+    # A 304: an item for the page as it was, and the links stored with its last fetch.
+    async def collect() -> list[Any]:
+        answer = Response(request.url, status=304, request=request)
+        return [value async for value in request.callback(answer)]
+
+    output = asyncio.run(collect())
+    (item,) = [value for value in output if isinstance(value, PageItem)]
+    assert (item.url, item.kind, item.status, item.record) == (facet, PageKind.LISTING, 304, None)
+    assert [r.url for r in output if isinstance(r, Request)] == [f"{facet}?page=2"]
+    assert spider._listing_links == {"cancerwise/story": story}  # listed, decided later
+    assert crawler.stats.get_value("archive/discovery/listings_not_modified") == 1
+    # A full run reads every page whole.
+    _, full = spider_for(ARCHIVE_DB_URL=url, ARCHIVE_MODE="full")
+    assert b"If-None-Match" not in full._listing_request(facet).headers

@@ -102,6 +102,15 @@ CASES = {
         {"listing_pages": 1, "article_tags": 1, "raw_pages": 1},
         {"listings": 1},
     ),
+    "facet listing not modified (304)": Case(
+        Page(url=FACET_URL, http_status=304, fetched_at=T0, listing=True),
+        "listing",
+        {"listing_pages": 1, "article_tags": 1},
+        {"listings": 1},
+    ),
+    "listing not modified, never fetched before": Case(
+        Page(url=f"{FACET_URL}-not-known", http_status=304, listing=True), "ignored", {}
+    ),
     "listing without a record": Case(
         Page(url=FACET_URL, http_status=206, raw=b"<html>", listing=True), "ignored", {}
     ),
@@ -125,6 +134,9 @@ def archive(archive_url: str) -> Iterator[Archive]:
     archive = Archive.open(archive_url, batch_size=3)
     run = archive.start_run("full", site_root="https://www.mdanderson.org", parser_version="1")
     archive.save_article(run, KNOWN, raw=raw_page(KNOWN), url=URL, fetched_at=T0)
+    archive.save_listing(
+        run, listing(links=[URL]), raw=b"<html>run 1</html>", url=FACET_URL, etag='"l1"'
+    )
     archive.finish_run(run, "completed")
     yield archive
     archive.close()
@@ -200,3 +212,59 @@ def test_store_page(archive: Archive, case: Case) -> None:
     counters = {name: getattr(run_row, name) for name in RUN_COUNTERS if getattr(run_row, name)}
     assert counters == case.counters
     assert status == case.known_status
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["Archive", "SharedArchive"])
+def test_a_listing_not_modified_is_recorded_as_its_last_fetch(
+    archive_url: str, shared: bool
+) -> None:
+    from storage.shared import SharedArchive
+
+    opened = (SharedArchive if shared else Archive).open(archive_url)
+    try:
+        first = opened.start_run("full", site_root="https://www.mdanderson.org")
+        page = listing(links=[URL, NEW["url"]])
+        page["next_page"] = f"{FACET_URL}?page=2"
+        opened.save_listing(
+            first, page, raw=b"<html>facet</html>", url=FACET_URL, fetched_at=T0, etag='"f1"'
+        )
+        opened.finish_run(first, "completed")
+        known = opened.known_listings()
+        assert list(known) == [FACET_URL]
+        assert (known[FACET_URL].etag, known[FACET_URL].last_modified) == ('"f1"', None)
+        assert known[FACET_URL].listing_kind == "facet"
+        assert known[FACET_URL].links == {
+            "article_links": [URL, NEW["url"]],
+            "archive_links": [],
+            "next_page": f"{FACET_URL}?page=2",
+        }
+
+        second = opened.start_run("incremental", site_root="https://www.mdanderson.org")
+        assert opened.save_listing_unchanged(second, FACET_URL, fetched_at=T0)
+        assert not opened.save_listing_unchanged(second, f"{FACET_URL}-never-fetched")
+        opened.finish_run(second, "completed")
+        with opened.engine.connect() as conn:
+            pages = conn.execute(
+                select(ListingPage).where(ListingPage.url == FACET_URL).order_by(ListingPage.id)
+            ).all()
+            tags = conn.execute(
+                select(ArticleTag.run_id, ArticleTag.tag_pk, ArticleTag.article_key).order_by(
+                    ArticleTag.run_id, ArticleTag.article_key
+                )
+            ).all()
+            runs = dict(conn.execute(select(Run.id, Run.listings)).all())
+    finally:
+        opened.close()
+    copied = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id")
+    before, after = pages
+    assert after.run_id == second
+    assert {name: getattr(after, name) for name in copied} == {
+        name: getattr(before, name) for name in copied
+    }
+    assert (after.etag, after.links) == (before.etag, before.links)
+    # The facet's links tag its articles in the second run as in the first.
+    assert [(t.tag_pk, t.article_key) for t in tags if t.run_id == second] == [
+        (t.tag_pk, t.article_key) for t in tags if t.run_id == first
+    ]
+    assert len([t for t in tags if t.run_id == second]) == 2
+    assert (runs[first], runs[second]) == (1, 1)

@@ -14,6 +14,10 @@ Order of a run:
    listings link are fetched (an article listed by the sitemap was decided there).
 3. On the next idle, known articles that discovery no longer lists are re-checked at
    their last URL (404/410: gone; a redirect is followed to the new URL).
+
+An incremental run asks for listing pages it fetched before with their validators
+(the landing page and the directory excepted: their facet links are read from the
+page); a 304 is followed by the links the archive kept from the last fetch.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
-from crawler.freshness import conditional_headers, is_fresh, parse_lastmod
+from crawler.freshness import conditional_headers, is_fresh, listing_headers, parse_lastmod
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import is_on_site, root_netloc
@@ -60,7 +64,7 @@ from crawler.urls import (
 )
 
 if TYPE_CHECKING:
-    from storage import KnownArticle  # storage is optional for navigation-only runs
+    from storage import KnownArticle, KnownListing  # storage is optional for navigation
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +75,8 @@ _SECTION = r"(?:cancerwise|publications/[a-z0-9][a-z0-9-]*)"
 _KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date", "Location")
 # Responses the spider wants to see rather than have HttpErrorMiddleware drop.
 _ARTICLE_STATUSES = [304, 404, 410]
+_ENTRY_STATUSES = [404]  # a publication may have no landing or directory page
+_LISTING_STATUSES = [304]
 
 # Discovery pages go first: the sooner the sitemaps are read, the sooner the
 # incremental decisions are made and article requests fill the queue.
@@ -119,6 +125,7 @@ class CancerwiseSpider(SitemapSpider):
         self.since: datetime | None = None
         self.wanted_sitemaps: re.Pattern[str] = re.compile(r"/sitemap\.xml$")
         self.known: dict[str, KnownArticle] = {}
+        self.known_listings: dict[str, KnownListing] = {}
         self.current_year = datetime.now(UTC).year
         # Article keys listed by the sitemaps or listings, and those already decided
         # (requested or counted as seen): an article is decided once per run.
@@ -162,19 +169,23 @@ class CancerwiseSpider(SitemapSpider):
         self.wanted_sitemaps = re.compile(rf"/(?:{alternatives})(?:\.gz)?$")
         self.root = root_netloc(crawler)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
-        self.known = self._read_known(settings.get("ARCHIVE_DB_URL"))
+        self.known, self.known_listings = self._read_known(settings.get("ARCHIVE_DB_URL"))
         self.worker = settings.get("ARCHIVE_ROLE") == "worker"
         self.parser = ParserPool.from_crawler(crawler)
 
-    def _read_known(self, db_url: str | None) -> dict[str, KnownArticle]:
-        """What the archive knows (last URL, fetch time, validators); empty without one."""
+    def _read_known(
+        self, db_url: str | None
+    ) -> tuple[dict[str, KnownArticle], dict[str, KnownListing]]:
+        """What the archive knows of articles (last URL, fetch time, validators) and of
+        listing pages (validators, links: incremental runs only); empty without one."""
         if not db_url:
-            return {}
+            return {}, {}
         from storage import Archive  # storage is optional for navigation-only runs
 
         archive = Archive.open(db_url)
         try:
-            return dict(archive.known_articles())
+            listings = archive.known_listings() if self.mode == "incremental" else {}
+            return dict(archive.known_articles()), listings
         finally:
             archive.close()
 
@@ -322,14 +333,21 @@ class CancerwiseSpider(SitemapSpider):
 
     def _listing_request(self, url: str, dont_filter: bool = False, entry: bool = False) -> Request:
         meta: dict[str, Any] = {"kind": "listing"}
+        headers: dict[str, str] = {}
         if entry:
             # A publication may have no landing or directory page: a 404 there is news
-            # about the site's shape, not a failed fetch.
-            meta["handle_httpstatus_list"] = [404]
+            # about the site's shape, not a failed fetch. Always read whole: the facet
+            # links are read from the page itself.
+            meta["handle_httpstatus_list"] = _ENTRY_STATUSES
+        else:
+            headers = listing_headers(self.known_listings.get(url), mode=self.mode)
+            if headers:
+                meta["handle_httpstatus_list"] = _LISTING_STATUSES
         return Request(
             url,
             callback=self.parse_listing,
             errback=self._on_error,
+            headers=headers or None,
             priority=_PRIORITY_LISTING,
             dont_filter=dont_filter,
             meta=meta,
@@ -358,6 +376,16 @@ class CancerwiseSpider(SitemapSpider):
             logger.info("no such entry page: %(url)s", {"url": url})
             return
         item = self._item(response, PageKind.LISTING, url=url)
+        if response.status == 304:
+            # Not modified since the last fetch: stored as it was, followed as it was.
+            self.crawler.stats.inc_value("archive/discovery/listings_not_modified")
+            known = self.known_listings.get(url)
+            yield item
+            if known is not None:
+                record = {"listing_kind": known.listing_kind, **known.links}
+                for request in self._follow_listing(response, url, record):
+                    yield request
+            return
         await self._read(item)
         yield item
         if item.record is not None:
