@@ -315,6 +315,9 @@ TABLES: dict[str, Described] = {
             "article_links": "how many articles the page listed",
             "raw_page_id": "the page's bytes (`raw_pages.id`)",
             "sidebar_id": "the page's sidebar tag counts (`sidebars.id`)",
+            "etag": "the response's ETag, sent back by the next incremental crawl",
+            "last_modified": "the response's Last-Modified, sent back likewise",
+            "links": "the links a crawl follows from the page (JSON), also after a 304",
         },
     ),
     "parse_errors": Described(
