@@ -289,6 +289,9 @@ class Observation(Base):
         Index("ix_observations_run_id_kind", "run_id", "kind"),
         # The last run a version was seen in (views, `history`, `diff`): one index lookup.
         Index("ix_observations_version_id_run_id", "version_id", "run_id"),
+        # Each article's last fetch (`Archive.known_articles`, read by every crawl): the
+        # fetches alone, not every sighting of every run, which grow by thousands a run.
+        Index("ix_observations_kind_article_id_observed_at", "kind", "article_id", "observed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,4 @@
-"""Conditional re-fetches of listing pages: validators and links on `listing_pages`.
+"""Conditional re-fetches of listing pages, and an index for each article's last fetch.
 
 Revision ID: 0005
 Revises: 0004
@@ -9,6 +9,10 @@ crawl follows from it (`links`, JSON). An incremental crawl asks for the page ag
 with those validators; on a 304 it follows the stored links and records the page as
 it was (docs/crawl.md). Rows written before have none: their pages are fetched whole
 once more. `url` is indexed: the latest fetch of each page is looked up by it.
+
+`ix_observations_kind_article_id_observed_at`: every crawl starts by reading each
+article's last fetch; without it that read scanned every observation of every run
+(0.2 s after 120 runs of 3,400 articles, and growing).
 """
 
 from __future__ import annotations
@@ -32,9 +36,15 @@ def upgrade() -> None:
     op.add_column("listing_pages", sa.Column("last_modified", sa.String(length=100), nullable=True))
     op.add_column("listing_pages", sa.Column("links", JSON_TYPE, nullable=True))
     op.create_index("ix_listing_pages_url", "listing_pages", ["url"])
+    op.create_index(
+        "ix_observations_kind_article_id_observed_at",
+        "observations",
+        ["kind", "article_id", "observed_at"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_observations_kind_article_id_observed_at", table_name="observations")
     op.drop_index("ix_listing_pages_url", table_name="listing_pages")
     for name in ("links", "last_modified", "etag"):
         op.drop_column("listing_pages", name)
