@@ -74,7 +74,7 @@ def listing_links(record: dict[str, Any]) -> dict[str, Any]:
 
 def latest_listings(conn: Connection) -> dict[str, Any]:
     """The latest fetch of every listing page that kept its links, by URL (the rows'
-    columns, and their tag's `tag_id`)."""
+    columns, their tag's `tag_id` and the parser version of their run)."""
     latest = (
         select(func.max(ListingPage.id))
         .where(ListingPage.links.is_not(None))
@@ -92,7 +92,9 @@ def latest_listings(conn: Connection) -> dict[str, Any]:
             ListingPage.last_modified,
             ListingPage.links,
             Tag.tag_id,
+            Run.parser_version,
         )
+        .join(Run, Run.id == ListingPage.run_id)
         .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
         .where(ListingPage.id.in_(latest))
     ).all()
@@ -485,16 +487,19 @@ class Archive(Reparsing):
             ).all()
         return {row.article_key: KnownArticle(**row._asdict()) for row in rows}
 
-    def known_listings(self) -> dict[str, KnownListing]:
+    def known_listings(self, parser_version: str | None = None) -> dict[str, KnownListing]:
         """The latest fetch of every listing page that can be asked for again: one that
-        kept its links and a validator (ETag or Last-Modified), by URL."""
+        kept its links and a validator (ETag or Last-Modified), by URL. With
+        `parser_version`, only fetches that parser read: links an older parser found are
+        not followed again (the page is read whole once more)."""
         self.flush()
         with self.engine.connect() as conn:
             rows = latest_listings(conn).values()
         return {
             row.url: KnownListing(row.url, row.etag, row.last_modified, row.listing_kind, row.links)
             for row in rows
-            if row.etag or row.last_modified
+            if (row.etag or row.last_modified)
+            and (parser_version is None or row.parser_version == parser_version)
         }
 
     # -- in-memory state ----------------------------------------------------------------

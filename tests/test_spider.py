@@ -20,6 +20,7 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from crawler.items import PageItem, PageKind, SeenArticles
+from crawler.parsers import PARSER_VERSION
 from crawler.spiders.cancerwise import CancerwiseSpider, normalize_section
 from storage import Archive
 from tests.crawling import ARTICLE, ARTICLE_URL, project_settings, respond
@@ -256,7 +257,7 @@ def test_listing_pages_fetched_before_are_asked_again_with_their_validators(
     story = f"{SITE}/cancerwise/story.h00-5.html"
     landing = f"{SITE}/cancerwise.html"
     with Archive.open(url) as archive:
-        run = archive.start_run("incremental")
+        run = archive.start_run("incremental", parser_version=PARSER_VERSION)
         record = listing(facet, links=[story])
         record["next_page"] = f"{facet}?page=2"
         archive.save_listing(
@@ -286,6 +287,12 @@ def test_listing_pages_fetched_before_are_asked_again_with_their_validators(
     assert [r.url for r in output if isinstance(r, Request)] == [f"{facet}?page=2"]
     assert spider._listing_links == {"cancerwise/story": story}  # listed, decided later
     assert crawler.stats.get_value("archive/discovery/listings_not_modified") == 1
-    # A full run reads every page whole.
+    # A full run reads every page whole, and so does a parser of another version.
     _, full = spider_for(ARCHIVE_DB_URL=url, ARCHIVE_MODE="full")
     assert b"If-None-Match" not in full._listing_request(facet).headers
+    with Archive.open(url) as archive:
+        older = archive.start_run("incremental", parser_version=f"{PARSER_VERSION}-older")
+        archive.save_listing(older, record, raw=b"<html>", url=facet, etag='"f2"')
+        archive.finish_run(older)
+    _, newer = spider_for(ARCHIVE_DB_URL=url)
+    assert b"If-None-Match" not in newer._listing_request(facet).headers

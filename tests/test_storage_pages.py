@@ -222,15 +222,16 @@ def test_a_listing_not_modified_is_recorded_as_its_last_fetch(
 
     opened = (SharedArchive if shared else Archive).open(archive_url)
     try:
-        first = opened.start_run("full", site_root="https://www.mdanderson.org")
+        first = opened.start_run("full", site_root="https://www.mdanderson.org", parser_version="7")
         page = listing(links=[URL, NEW["url"]])
         page["next_page"] = f"{FACET_URL}?page=2"
         opened.save_listing(
             first, page, raw=b"<html>facet</html>", url=FACET_URL, fetched_at=T0, etag='"f1"'
         )
         opened.finish_run(first, "completed")
-        known = opened.known_listings()
+        known = opened.known_listings("7")
         assert list(known) == [FACET_URL]
+        assert opened.known_listings("8") == {}  # links another parser found: read again
         assert (known[FACET_URL].etag, known[FACET_URL].last_modified) == ('"f1"', None)
         assert known[FACET_URL].listing_kind == "facet"
         assert known[FACET_URL].links == {

@@ -50,7 +50,7 @@ from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import is_on_site, root_netloc
 from crawler.middlewares.refused import Refused
-from crawler.parsers import PageError
+from crawler.parsers import PARSER_VERSION, PageError
 from crawler.parsing import ParserPool
 from crawler.urls import (
     SITE,
@@ -184,7 +184,8 @@ class CancerwiseSpider(SitemapSpider):
 
         archive = Archive.open(db_url)
         try:
-            listings = archive.known_listings() if self.mode == "incremental" else {}
+            # Links found by another parser version are not followed again unread.
+            listings = archive.known_listings(PARSER_VERSION) if self.mode == "incremental" else {}
             return dict(archive.known_articles()), listings
         finally:
             archive.close()
