@@ -6,6 +6,7 @@ Pure string functions: no I/O, no Scrapy.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 SITE = "https://www.mdanderson.org"
@@ -114,6 +115,9 @@ def is_article_url(url: str) -> bool:
     return bool(_BARE_ARTICLE_PATH.match(path)) and not _ARCHIVE_PATH.match(path)
 
 
+# Cached: a crawl asks for the key of the same URL several times (the spider's decision,
+# the dedupe pipeline, the archive's save), 3,400 times each in an unchanged re-crawl.
+@lru_cache(maxsize=1 << 14)
 def article_key(url: str) -> str:
     """The article's stable identity: its path without `/`, an `.h00-<digits>` part and
     an `.html` extension, so `x.h00-159856134.html`, `x.html` and `x` are one article."""
