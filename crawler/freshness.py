@@ -151,4 +151,4 @@ def _aware(moment: datetime | None) -> datetime | None:
 def _same_page(a: str | None, b: str) -> bool:
     if not a:
         return False
-    return canonicalize(a) == canonicalize(b)
+    return a == b or canonicalize(a) == canonicalize(b)  # mostly equal already
