@@ -407,7 +407,11 @@ class Archive(Reparsing):
         last = self._last_listing(run_id, url)
         if last is None:
             return False
-        tag_ref = self._identities.tag_ref(last.tag_id, None, None) if last.tag_id else None
+        tag_ref: Ref | None = None
+        if last.tag_id:
+            tag_ref = self._identities.tag_ref(last.tag_id, None, None)
+        elif last.tag_pk is not None:  # a tag known by its label only
+            tag_ref = Ref(last.tag_pk)
         if tag_ref is not None:
             self._tag_articles(run_id, tag_ref, (last.links or {}).get("article_links") or [])
         self._batch.listing_pages.append(
