@@ -403,10 +403,22 @@ class Archive(Reparsing):
         its last fetch was (sidebar counts, raw page, links; a facet page's links are
         this run's article tags again). New validators, if the 304 sent any, replace
         the old. False, and nothing stored, when no earlier fetch of it is known."""
-        self._ensure_state(run_id)
         last = self._last_listing(run_id, url)
         if last is None:
             return False
+        self._save_again(run_id, last, fetched_at, etag, last_modified)
+        return True
+
+    def _save_again(
+        self,
+        run_id: int,
+        last: Any,
+        fetched_at: dt.datetime | None,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
+        """`last` (a row of `latest_listings`) saved again in run `run_id`, batched."""
+        self._ensure_state(run_id)
         tag_ref: Ref | None = None
         if last.tag_id:
             tag_ref = self._identities.tag_ref(last.tag_id, None, None)
@@ -419,7 +431,6 @@ class Archive(Reparsing):
         )
         self._batch.counters["listings"] += 1
         self._saved()
-        return True
 
     def _tag_articles(self, run_id: int, tag_ref: Ref, links: list[str]) -> None:
         """The articles a facet page lists carry its tag in this run (once each)."""

@@ -387,21 +387,17 @@ class SharedArchive(Archive):
 
         self._transaction(listing)
 
-    def save_listing_unchanged(
+    def _save_again(
         self,
         run_id: int,
-        url: str,
-        fetched_at: dt.datetime | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> bool:
-        """A listing page answered 304: recorded as its last fetch was (`Archive`'s)."""
+        last: Any,
+        fetched_at: dt.datetime | None,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> None:
+        """`Archive`'s, in a transaction of its own."""
 
-        last = self._last_listing(run_id, url)
-        if last is None:
-            return False
-
-        def unchanged(conn: Connection) -> bool:
+        def unchanged(conn: Connection) -> None:
             links = (last.links or {}).get("article_links") or []
             self._tag_articles_in(conn, run_id, last.tag_pk, links)
             conn.execute(
@@ -409,9 +405,8 @@ class SharedArchive(Archive):
                 listing_row_again(last, run_id, last.tag_pk, fetched_at, etag, last_modified),
             )
             self._count(conn, run_id, Counter(listings=1))
-            return True
 
-        return self._transaction(unchanged)
+        self._transaction(unchanged)
 
     def _tag_articles_in(
         self, conn: Connection, run_id: int, tag_pk: int | None, links: list[str]
