@@ -109,14 +109,19 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "crawler.extensions.ProgressLog": 500,
 }
-# Components that are off (COOKIES_ENABLED, TELNETCONSOLE_ENABLED,
-# REMOTE_CONTROL_ENABLED) are left out of Scrapy's base lists too: Scrapy imports every
-# listed component, even one set to None, and these import tldextract and requests,
-# aiohttp and twisted.conch: 0.25 s of every crawl's start.
+# A component switched off above is left out of Scrapy's base lists too: Scrapy imports
+# every listed component, even one set to None, and these import tldextract and
+# requests, aiohttp and twisted.conch (0.25 s of every crawl's start). Derived from the
+# switches, so turning one on here brings its component back; `-s COOKIES_ENABLED=1`
+# alone does not (the base lists are read from this module).
 _left_out = {
-    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
-    "scrapy.extensions.telnet.TelnetConsole",
-    "scrapy.extensions.remote_control.RemoteControl",
+    path
+    for enabled, path in (
+        (COOKIES_ENABLED, "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"),
+        (TELNETCONSOLE_ENABLED, "scrapy.extensions.telnet.TelnetConsole"),
+        (REMOTE_CONTROL_ENABLED, "scrapy.extensions.remote_control.RemoteControl"),
+    )
+    if not enabled
 }
 DOWNLOADER_MIDDLEWARES_BASE = {
     path: order
