@@ -1,9 +1,13 @@
-"""Shared by the crawl component tests: the project's settings, an article page as a `PageItem`."""
+"""Shared by the crawl tests: the project's settings, an article page as a `PageItem`, a
+spider callback's output, the rows of a crawl's SQLite archive."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy import Request
@@ -42,12 +46,14 @@ def page(kind: PageKind = PageKind.ARTICLE, status: int | None = 200, **kw: Any)
     return PageItem(**fields)
 
 
-def respond(request: Request, body: bytes, cls: type[TextResponse] = TextResponse) -> list[Any]:
+def respond(
+    request: Request, body: bytes, cls: type[TextResponse] = TextResponse, status: int = 200
+) -> list[Any]:
     """What the spider yields for `body` as the answer to its own `request` (a callback
     may be a generator or an async generator: the article and listing callbacks await
     the parser)."""
     assert request.callback is not None
-    output = request.callback(cls(request.url, body=body, request=request))
+    output = request.callback(cls(request.url, status=status, body=body, request=request))
     if hasattr(output, "__aiter__"):
 
         async def collect() -> list[Any]:
@@ -55,3 +61,9 @@ def respond(request: Request, body: bytes, cls: type[TextResponse] = TextRespons
 
         return asyncio.run(collect())
     return list(output)
+
+
+def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """The rows `sql` selects from the SQLite archive at `db`."""
+    with closing(sqlite3.connect(db)) as connection:
+        return connection.execute(sql, args).fetchall()

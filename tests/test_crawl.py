@@ -12,13 +12,11 @@ import datetime as dt
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import ArticleFacts, Person, Site
 from cwarchive.testing.sitegen.facts import TOPIC_TAGS
 from cwarchive.testing.sitegen.site import noon
+from tests.crawling import rows
 
 TAGS = ("diseases/breast-cancer", "diseases/lung-cancer", "cancer-topics/prevention")
 AUTHORS = ("Roman Gokhman", "Ana Pérez")
@@ -394,20 +393,15 @@ def test_an_unchanged_listing_page_is_a_304_recorded_as_it_was(
     assert [p for p, status in pages if p not in entry and status != 304] == []
     assert again["listings"] == len(pages)
     # ... and the run records those pages, their tags and the tag counts as the first did.
-    with closing(sqlite3.connect(db)) as conn:
-
-        def of_run(sql: str, run: int) -> list[tuple[Any, ...]]:
-            return sorted(conn.execute(sql, (run,)).fetchall())
-
-        for sql in (
-            "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links"
-            " FROM listing_pages WHERE run_id = ?",
-            "SELECT tag_pk, article_key FROM article_tags WHERE run_id = ?",
-            # (not `pages`: the first run read article pages too, each with its sidebar)
-            "SELECT tag_pk, label, count, listed FROM run_tag_counts WHERE run_id = ?",
-        ):
-            assert of_run(sql, 2) == of_run(sql, 1), sql
-            assert of_run(sql, 2)
+    for sql in (
+        "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links"
+        " FROM listing_pages WHERE run_id = ?",
+        "SELECT tag_pk, article_key FROM article_tags WHERE run_id = ?",
+        # (not `pages`: the first run read article pages too, each with its sidebar)
+        "SELECT tag_pk, label, count, listed FROM run_tag_counts WHERE run_id = ?",
+    ):
+        assert sorted(rows(db, sql, 2)) == sorted(rows(db, sql, 1)), sql
+        assert rows(db, sql, 2)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])

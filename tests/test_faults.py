@@ -23,7 +23,6 @@ import json
 import os
 import random
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -72,7 +71,7 @@ from cwarchive.testing.sitegen import Site
 from cwarchive.testing.sitegen.generate import generate_site
 from pipelines.persist import run_status
 from pipelines.validate import ValidatePipeline, encoding_problem
-from tests.crawling import project_settings
+from tests.crawling import project_settings, rows
 
 # ======================================================================================
 # The fault server
@@ -720,11 +719,6 @@ def run_crawl(server: ReplayServer, db: Path, *args: str) -> Crawl:
         err.seek(0)
         return Crawl(os.waitstatus_to_exitcode(status), out.read(), err.read(),
                      usage.ru_maxrss / 1024)  # fmt: skip
-
-
-def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, args).fetchall()
 
 
 def assert_clean_exit(crawl: Crawl, allowed: tuple[int, ...] = (0, 1)) -> None:

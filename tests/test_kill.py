@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -31,7 +30,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -39,6 +37,7 @@ from crawler.urls import article_key
 from cwarchive.commands.crawl import JOB_RUNNING_MARK
 from cwarchive.testing.replay import ReplayProcess, read_log, spawn
 from cwarchive.testing.sitegen.generate import generate_site
+from tests.crawling import rows
 from tests.processes import descendants, still_running_after
 
 ARTICLES = 80
@@ -68,11 +67,6 @@ def crawl_command(server: ReplayProcess, db: Path, job: Path) -> list[str]:
         sys.executable, "-m", "cwarchive", "crawl", "--site", server.url, "--db", str(db),
         "--job-dir", str(job), "--json", "--parse-jobs", "1", *BATCH,
     ]  # fmt: skip
-
-
-def rows(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql, args).fetchall()
 
 
 def archive_state(db: Path) -> dict[str, tuple[str, int]]:

@@ -6,8 +6,6 @@ spider_opened/closed signals); checked on what the archive then holds and on sta
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from crawler.spiders.cancerwise import CancerwiseSpider
 from pipelines.persist import PersistPipeline, run_status
 from pipelines.validate import ValidatePipeline
 from storage import Archive, queries
-from tests.crawling import ARTICLE_URL, page, project_settings
+from tests.crawling import ARTICLE_URL, page, project_settings, rows
 
 
 class ObservedArchive(Archive):
@@ -68,11 +66,6 @@ def send(crawler: Crawler, signal: object, **kwargs: Any) -> None:
     for _, result in crawler.signals.send_catch_log(signal, spider=None, **kwargs):
         if isinstance(result, Failure):
             result.raiseException()
-
-
-def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(db)) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_persist_is_off_without_a_database() -> None:
