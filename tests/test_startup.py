@@ -8,6 +8,7 @@ stderr names every module imported, in the order imported; the test reads the na
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -106,3 +107,60 @@ def test_a_crawl_loads_no_component_that_is_off(bundled: tuple, tmp_path: Path) 
     )
     assert {"scrapy", "sqlalchemy"} <= names  # it did crawl into the archive
     assert not names & set(OFF_COMPONENTS), sorted(names & set(OFF_COMPONENTS))
+
+
+# Runs the `cwarchive` script's entry (`cli.run`) with ARGS, and writes to $EVENTS
+# the collector's runs (their generation) and "done" where the start-up ended.
+GC_PROBE = """
+import gc, json, os, sys
+from cwarchive import cli
+events = []
+gc.callbacks.append(lambda phase, info: phase == "start" and events.append(info["generation"]))
+start_up_done = cli.start_up_done
+def recorded():
+    events.append("done")
+    start_up_done()
+cli.start_up_done = recorded
+sys.argv = ["cwarchive", *sys.argv[1:]]
+try:
+    cli.run()
+finally:
+    with open(os.environ["EVENTS"], "w") as out:
+        json.dump(events, out)
+"""
+
+
+def collections_around_start_up(*args: str, cwd: Path) -> tuple[list[int], list[int]]:
+    """The collector's runs during the script's start-up, and after it."""
+    events_file = cwd / "events.json"
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "EVENTS": str(events_file)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = json.loads(events_file.read_text())
+    assert events.count("done") == 1, events
+    split = events.index("done")
+    return events[:split], events[split + 1 :]
+
+
+def test_a_crawl_collects_no_garbage_until_its_reactor_starts(
+    bundled: tuple, tmp_path: Path
+) -> None:
+    _, _, server = bundled
+    db = tmp_path / "a.sqlite"
+    during, after = collections_around_start_up(
+        "crawl", "--site", server.url, "--db", str(db), "--json", cwd=tmp_path
+    )
+    assert during == []  # Scrapy, SQLAlchemy and the archive's state loaded uncollected
+    assert after  # the crawl itself is collected as usual
+
+
+def test_another_command_collects_again_once_it_is_imported(tmp_path: Path) -> None:
+    # The start-up ended once (the helper checks) before the command ran, uncollected.
+    during, _ = collections_around_start_up("parse", str(PAGE), "--json", cwd=tmp_path)
+    assert during == []

@@ -145,6 +145,7 @@ def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
     from scrapy.settings import Settings
 
     from crawler.spiders.cancerwise import CancerwiseSpider
+    from cwarchive.cli import start_up_done
 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -162,6 +163,7 @@ def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
     done.addErrback(failures.append)  # Scrapy would only log it as "Unhandled error"
     if progress is not None:
         progress.start()
+    start_up_done()  # Scrapy is loaded, the spider has read the archive: the crawl starts
     try:
         process.start()
     finally:
