@@ -18,7 +18,8 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+import orjson
+from sqlalchemy import Connection, Engine, Text, cast, func, insert, select, update
 
 from crawler.record import FORMER_CONTENT_FIELDS, LISTING_LINKS, content_hash
 from crawler.urls import article_key as key_of_url
@@ -58,13 +59,34 @@ class KnownArticle:
 
 @dataclass(frozen=True, slots=True)
 class KnownListing:
-    """The last fetch of a listing page: what asks for it again, and what it linked to."""
+    """The latest stored fetch of a listing page that kept its links: what asks for it
+    again (its validators), what it linked to, and what a 304 saves again.
+
+    Its two JSON columns come as text and are decoded on use: a run reads the last
+    fetch of every listing page (two thousand on this site) and an unchanged re-crawl
+    uses a hundred.
+    """
 
     url: str
+    listing_kind: str | None
+    tag_pk: int | None
+    tag_id: str | None  # of its tag
+    raw_page_id: int | None
+    sidebar_id: int | None
     etag: str | None
     last_modified: str | None
-    listing_kind: str | None
-    links: dict[str, Any]  # the record's `LISTING_LINKS`
+    parser_version: str  # of the run that fetched it
+    links_json: str
+    article_links_json: str | None
+
+    @property
+    def links(self) -> dict[str, Any]:
+        """The record's `LISTING_LINKS`."""
+        return orjson.loads(self.links_json) or {}
+
+    @property
+    def article_links(self) -> list[str] | None:
+        return None if self.article_links_json is None else orjson.loads(self.article_links_json)
 
 
 def listing_links(record: dict[str, Any]) -> dict[str, Any]:
@@ -72,9 +94,8 @@ def listing_links(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in LISTING_LINKS}
 
 
-def latest_listings(conn: Connection) -> dict[str, Any]:
-    """The latest fetch of every listing page that kept its links, by URL (the rows'
-    columns, their tag's `tag_id` and the parser version of their run)."""
+def latest_listings(conn: Connection) -> dict[str, KnownListing]:
+    """The latest fetch of every listing page that kept its links, by URL."""
     latest = (
         select(func.max(ListingPage.id))
         .where(ListingPage.links.is_not(None))
@@ -85,24 +106,24 @@ def latest_listings(conn: Connection) -> dict[str, Any]:
             ListingPage.url,
             ListingPage.listing_kind,
             ListingPage.tag_pk,
-            ListingPage.article_links,
+            Tag.tag_id,
             ListingPage.raw_page_id,
             ListingPage.sidebar_id,
             ListingPage.etag,
             ListingPage.last_modified,
-            ListingPage.links,
-            Tag.tag_id,
             Run.parser_version,
+            cast(ListingPage.links, Text),
+            cast(ListingPage.article_links, Text),
         )
         .join(Run, Run.id == ListingPage.run_id)
         .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
         .where(ListingPage.id.in_(latest))
-    ).all()
-    return {row.url: row for row in rows}
+    )
+    return {row[0]: KnownListing(*row) for row in rows}
 
 
 def listing_row_again(
-    last: Any,
+    last: KnownListing,
     run_id: int,
     tag_pk: Any,
     fetched_at: dt.datetime | None,
@@ -150,7 +171,7 @@ class Archive(Reparsing):
         self._articles: dict[str, ArticleState] = {}
         self._run_article_tags: set[tuple[int, str]] = set()
         # The latest fetch of each listing page, by URL: read at a run's first 304.
-        self._last_listings: tuple[int, dict[str, Any]] | None = None
+        self._last_listings: tuple[int, dict[str, KnownListing]] | None = None
 
     # -- opening and closing -------------------------------------------------------
 
@@ -412,12 +433,12 @@ class Archive(Reparsing):
     def _save_again(
         self,
         run_id: int,
-        last: Any,
+        last: KnownListing,
         fetched_at: dt.datetime | None,
         etag: str | None,
         last_modified: str | None,
     ) -> None:
-        """`last` (a row of `latest_listings`) saved again in run `run_id`, batched."""
+        """`last` saved again in run `run_id`, batched."""
         self._ensure_state(run_id)
         tag_ref: Ref | None = None
         if last.tag_id:
@@ -425,7 +446,7 @@ class Archive(Reparsing):
         elif last.tag_pk is not None:  # a tag known by its label only
             tag_ref = Ref(last.tag_pk)
         if tag_ref is not None:
-            self._tag_articles(run_id, tag_ref, (last.links or {}).get("article_links") or [])
+            self._tag_articles(run_id, tag_ref, last.links.get("article_links") or [])
         self._batch.listing_pages.append(
             listing_row_again(last, run_id, tag_ref, fetched_at, etag, last_modified)
         )
@@ -443,7 +464,7 @@ class Archive(Reparsing):
                 {"run_id": run_id, "tag_pk": tag_ref, "article_key": key}
             )
 
-    def _last_listing(self, run_id: int, url: str) -> Any:
+    def _last_listing(self, run_id: int, url: str) -> KnownListing | None:
         """The latest stored fetch of the listing page at `url` that kept its links.
 
         Read for every page at the run's first 304, in one query (an unchanged re-crawl
@@ -509,12 +530,12 @@ class Archive(Reparsing):
         not followed again (the page is read whole once more)."""
         self.flush()
         with self.engine.connect() as conn:
-            rows = latest_listings(conn).values()
+            latest = latest_listings(conn)
         return {
-            row.url: KnownListing(row.url, row.etag, row.last_modified, row.listing_kind, row.links)
-            for row in rows
-            if (row.etag or row.last_modified)
-            and (parser_version is None or row.parser_version == parser_version)
+            url: known
+            for url, known in latest.items()
+            if (known.etag or known.last_modified)
+            and (parser_version is None or known.parser_version == parser_version)
         }
 
     # -- in-memory state ----------------------------------------------------------------

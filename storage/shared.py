@@ -41,7 +41,15 @@ from sqlalchemy.exc import DBAPIError
 
 from crawler.urls import article_key as key_of_url
 from storage import search, tagcounts
-from storage.archive import RUN_MODES, Archive, _date, _now, listing_links, listing_row_again
+from storage.archive import (
+    RUN_MODES,
+    Archive,
+    KnownListing,
+    _date,
+    _now,
+    listing_links,
+    listing_row_again,
+)
 from storage.identity import ZSTD_LEVEL, _canonical_json
 from storage.models import (
     RUN_COUNTERS,
@@ -390,7 +398,7 @@ class SharedArchive(Archive):
     def _save_again(
         self,
         run_id: int,
-        last: Any,
+        last: KnownListing,
         fetched_at: dt.datetime | None,
         etag: str | None,
         last_modified: str | None,
@@ -398,7 +406,7 @@ class SharedArchive(Archive):
         """`Archive`'s, in a transaction of its own."""
 
         def unchanged(conn: Connection) -> None:
-            links = (last.links or {}).get("article_links") or []
+            links = last.links.get("article_links") or []
             self._tag_articles_in(conn, run_id, last.tag_pk, links)
             conn.execute(
                 insert(ListingPage),
