@@ -30,7 +30,7 @@ from crawler.extensions import error_rate
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.urls import SITE
-from storage.pages import Page, store_page
+from storage.pages import Page, store_not_fetched, store_page
 
 logger = logging.getLogger(__name__)
 
@@ -141,9 +141,8 @@ class PersistPipeline:
         logger.info("run %(run)s %(status)s", {"run": self.run_id, "status": status})
 
     def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
-        if isinstance(item, SeenArticles):
-            for url in item.urls:  # not fetched: no page status, no pages count
-                self._count(store_page(self.archive, self.run_id, Page(url, http_status=None)))
+        if isinstance(item, SeenArticles):  # not fetched: no page status, no pages count
+            self._count(store_not_fetched(self.archive, self.run_id, item.urls), len(item.urls))
             return item
         if item.status is not None and item.kind is not PageKind.FAILED:
             self.stats.inc_value("archive/pages")
@@ -153,7 +152,7 @@ class PersistPipeline:
         self._count(outcome)
         return item
 
-    def _count(self, outcome: str) -> None:
+    def _count(self, outcome: str, pages: int = 1) -> None:
         # Another ARCHIVE_CLASS may answer saves with outcomes of its own: counted as such.
         for key in _OUTCOME_STATS.get(outcome, (f"archive/{outcome}",)):
-            self.stats.inc_value(key)
+            self.stats.inc_value(key, pages)

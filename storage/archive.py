@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -346,16 +347,29 @@ class Archive(Reparsing):
         self, run_id: int, article_key: str, url: str, http_status: int | None = None
     ) -> None:
         """The article is still there but was not refetched (304, or old sitemap lastmod)."""
+        self.mark_seen_many(run_id, [(article_key, url)], http_status)
+
+    def mark_seen_many(
+        self, run_id: int, articles: Iterable[tuple[str, str]], http_status: int | None = None
+    ) -> None:
+        """`mark_seen` for each (article key, URL): an unchanged re-crawl's thousands of
+        sitemap entries that need no fetch, in one batch."""
         self._ensure_state(run_id)
-        state = self._articles.get(article_key)
-        if state is None:
-            logger.warning("mark_seen: unknown article %(key)s, ignored", {"key": article_key})
-            return
-        self._reactivate(article_key, state)
         batch = self._batch
-        batch.observations.append(self._observation(run_id, state, "seen", url, http_status))
-        batch.counters["articles_seen"] += 1
-        self._saved()
+        observed_at = _now()
+        seen = 0
+        for article_key, url in articles:
+            state = self._articles.get(article_key)
+            if state is None:
+                logger.warning("mark_seen: unknown article %(key)s, ignored", {"key": article_key})
+                continue
+            self._reactivate(article_key, state)
+            batch.observations.append(
+                self._observation(run_id, state, "seen", url, http_status, observed_at)
+            )
+            seen += 1
+        batch.counters["articles_seen"] += seen
+        self._saved(seen)
 
     def mark_gone(self, run_id: int, article_key: str, url: str, http_status: int) -> None:
         """Evidence that the article is gone; applied by `finish_run` if the run completes."""
@@ -646,7 +660,13 @@ class Archive(Reparsing):
         state.content_hash = record["content_hash"]
 
     def _observation(
-        self, run_id: int, state: ArticleState, kind: str, url: str, http_status: int | None
+        self,
+        run_id: int,
+        state: ArticleState,
+        kind: str,
+        url: str,
+        http_status: int | None,
+        observed_at: dt.datetime | None = None,
     ) -> dict[str, Any]:
         return {
             "run_id": run_id,
@@ -655,7 +675,7 @@ class Archive(Reparsing):
             "version_id": state.version,
             "url": url,
             "http_status": http_status,
-            "observed_at": _now(),
+            "observed_at": observed_at or _now(),
             "etag": None,
             "last_modified": None,
             "raw_page_id": None,
@@ -668,8 +688,8 @@ class Archive(Reparsing):
     def _batch(self) -> Batch:
         return self._work.batch
 
-    def _saved(self) -> None:
-        self._batch.saves += 1
+    def _saved(self, saves: int = 1) -> None:
+        self._batch.saves += saves
         if self._batch.saves >= self.batch_size:
             self.flush()
 

@@ -8,6 +8,7 @@ sighting, evidence of removal or a parse error.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,8 +72,7 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
         )
         return "error"
     if page.http_status is None:
-        archive.mark_seen(run_id, article_key(page.url), url=page.url, http_status=None)
-        return "skipped"
+        return store_not_fetched(archive, run_id, [page.url])
     if page.listing:
         if page.http_status == 304:
             unchanged = archive.save_listing_unchanged(
@@ -114,3 +114,10 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
         archive.mark_gone(run_id, key, url=page.url, http_status=page.http_status)
         return "gone"
     return "unexpected_status"
+
+
+def store_not_fetched(archive: Archive, run_id: int, urls: Sequence[str]) -> str:
+    """`store_page`'s rule for pages not fetched, for many at once (a sitemap's articles
+    whose lastmod is not newer than their last fetch): each is seen, "skipped"."""
+    archive.mark_seen_many(run_id, [(article_key(url), url) for url in urls])
+    return "skipped"

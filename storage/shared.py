@@ -327,6 +327,13 @@ class SharedArchive(Archive):
 
         self._transaction(seen)
 
+    def mark_seen_many(
+        self, run_id: int, articles: Iterable[tuple[str, str]], http_status: int | None = None
+    ) -> None:
+        """`mark_seen` for each (article key, URL), each in its own transaction."""
+        for article_key, url in articles:
+            self.mark_seen(run_id, article_key, url, http_status)
+
     def mark_gone(self, run_id: int, article_key: str, url: str, http_status: int) -> None:
         """Evidence that the article is gone; applied by `finish_run` if the run completes."""
         if http_status not in (404, 410):

@@ -269,3 +269,39 @@ def test_a_listing_not_modified_is_recorded_as_its_last_fetch(
     ]
     assert len([t for t in tags if t.run_id == second]) == 2
     assert (runs[first], runs[second]) == (1, 1)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["Archive", "SharedArchive"])
+def test_pages_not_fetched_are_stored_at_once_as_each_alone(archive_url: str, shared: bool) -> None:
+    """`store_not_fetched` (a sitemap's articles that need no fetch): each is seen, a
+    removed one returns, an unknown one is left out, as `store_page` does with one."""
+    from storage.pages import store_not_fetched
+    from storage.shared import SharedArchive
+
+    opened = (SharedArchive if shared else Archive).open(archive_url)
+    try:
+        first = opened.start_run("full", site_root="https://www.mdanderson.org")
+        for record in (KNOWN, NEW):
+            opened.save_article(first, record, raw=raw_page(record), url=record["url"])
+        opened.finish_run(first, "completed")
+        gone = opened.start_run("incremental", site_root="https://www.mdanderson.org")
+        opened.mark_gone(gone, KNOWN["article_key"], URL, 404)
+        opened.finish_run(gone, "completed")
+
+        third = opened.start_run("incremental", site_root="https://www.mdanderson.org")
+        unknown = "https://www.mdanderson.org/cancerwise/never-archived.h00-1.html"
+        assert store_not_fetched(opened, third, [URL, NEW["url"], unknown]) == "skipped"
+        opened.finish_run(third, "completed")
+        with opened.engine.connect() as conn:
+            seen = conn.execute(
+                select(Observation.url, Observation.kind, Observation.http_status)
+                .where(Observation.run_id == third)
+                .order_by(Observation.url)
+            ).all()
+            statuses = dict(conn.execute(select(Article.article_key, Article.status)).all())
+            run_row = conn.execute(select(Run).where(Run.id == third)).one()
+    finally:
+        opened.close()
+    assert seen == sorted([(URL, "seen", None), (NEW["url"], "seen", None)])
+    assert statuses == {KNOWN["article_key"]: "active", NEW["article_key"]: "active"}
+    assert (run_row.articles_seen, run_row.articles_returned) == (2, 1)
