@@ -22,8 +22,9 @@ child process of its own (wall time, and peak RSS from `os.wait4`):
   (c)    `cwarchive crawl` after `cwarchive fixtures generate --mutate 5`
 
 The site's files are read once before the first measure, so no run pays for a cold
-disk cache. With `--repeats N`, (a), the floor and (b) run N times in turns (each (a)
-into a fresh file) and medians are reported; (c) runs once, last.
+disk cache, and our packages are byte-compiled (`benchmarks/bytecode.py`). With
+`--repeats N`, (a), the floor and (b) run N times in turns (each (a) into a fresh
+file) and medians are reported; (c) runs once, last.
 
 Goals: (a) within 2.0x of the floor's time, (b) at most 5% of (a), peak memory of (a)
 under 300 MB: of the crawl and its parser workers together (`cwarchive crawl` parses in
@@ -57,6 +58,7 @@ REPO = Path(__file__).resolve().parents[1]
 # shadow the `storage` package.
 sys.path[0] = str(REPO)
 
+from benchmarks.bytecode import byte_compile  # noqa: E402
 from tests.processes import descendants, process_table  # noqa: E402
 
 INVENTORY = REPO.parent / "shared" / "reference" / "urls" / "cancerwise.txt"
@@ -619,6 +621,7 @@ def main() -> None:
         print(json.dumps(where_time_goes(options.profile_report), indent=2))
         return
     profile = options.profile.resolve() if options.profile else None
+    byte_compile()
     if options.workdir:
         options.workdir.mkdir(parents=True, exist_ok=True)
         runs = benchmark(

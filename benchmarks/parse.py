@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bytecode import byte_compile  # noqa: E402
 from crawler.parsers import PageError, parse_page  # noqa: E402
 from tests.reference import INSOMNIA_PAGE  # noqa: E402
 
@@ -297,6 +298,7 @@ def main() -> None:
     if args.part in ("all", "in-process"):
         report_in_process(INSOMNIA_PAGE.read_bytes(), args.rounds, args.repeat)
     if args.part in ("all", "cli"):
+        byte_compile()
         report_cli(INSOMNIA_PAGE.read_bytes(), args.files, args.cli_rounds, args.cwarchive)
     if args.part in ("all", "coverage"):
         pages = article_pages()
