@@ -8,11 +8,13 @@ half its work: `cwarchive crawl` gives it worker processes there (`crawl_overrid
 
 Only the page's bytes and URL go to a worker and only the record comes back;
 `parse_page` and its `PageError` are pickled by name. Workers come from a fork server
-started when the engine starts, with the parser already imported: forking the crawl
-itself, which runs threads (DNS, the pool's own), could copy a lock another thread
-holds. Until they first answer (0.2-0.4 s), pages are parsed in the crawl's process:
-the landing page and the sitemaps of a run do not wait for them. A worker exits when
-the crawl's process ends, however it ends (`crawler.worker_process`).
+with the parser already imported: forking the crawl itself, which runs threads (DNS,
+the pool's own), could copy a lock another thread holds. They are started once the
+crawl has parsed `PAGES_BEFORE_WORKERS` pages itself: a crawl that reads only a few
+pages whole (an unchanged re-crawl: its landing page and directory) never pays for
+them (0.2-0.4 s of CPU to start, and their shutdown). Until they first answer, pages
+are parsed in the crawl's process: the landing page does not wait for them. A worker
+exits when the crawl's process ends, however it ends (`crawler.worker_process`).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ from crawler.parsers import parse_page
 
 logger = logging.getLogger(__name__)
 
+# Pages a pool parses in the crawl's process before it starts its workers.
+PAGES_BEFORE_WORKERS = 8
+
 
 class ParserPool:
     """`parse_page` in `jobs` worker processes, or in this one when `jobs` is 0."""
@@ -44,6 +49,7 @@ class ParserPool:
         self.jobs = max(jobs, 0)
         self._pool: ProcessPoolExecutor | None = None
         self._ready = threading.Event()  # set once the workers have answered
+        self._parsed_here = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -58,7 +64,6 @@ class ParserPool:
         if self.jobs and not is_asyncio_reactor_installed():
             logger.warning("PARSE_JOBS=%d needs the asyncio reactor: parsing in process", self.jobs)
             self.jobs = 0
-        self.start()
 
     def start(self) -> None:
         """Start the workers, in a thread of their own: starting the fork server (it
@@ -81,6 +86,10 @@ class ParserPool:
                 logger.warning("a parser worker process died: parsing in process from now on")
                 self.jobs = 0
                 self.close()
+        elif self.jobs:
+            self._parsed_here += 1
+            if self._parsed_here == PAGES_BEFORE_WORKERS:
+                self.start()
         return parse_page(body, url)
 
     def close(self) -> None:

@@ -3,7 +3,8 @@
 Every fixture page goes through a pool of two workers, all at once (so results come
 back while others are still being parsed), and through `parse_page` here: the same
 records, the same page errors with the same reasons. A stopped pool leaves no process.
-Until its workers answer, a pool parses in this process.
+A pool starts its workers after its first pages, and parses in this process until they
+answer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from crawler.parsers import PageError, parse_page
-from crawler.parsing import ParserPool
+from crawler.parsing import PAGES_BEFORE_WORKERS, ParserPool
 from tests.test_fixtures import CASES, fixture_case
 
 
@@ -105,3 +106,18 @@ def test_pages_are_parsed_here_until_the_workers_answer() -> None:
     finally:
         pool.close()
     assert here == [reading(parse_page, html, url)]
+
+
+def test_the_workers_start_after_the_first_pages() -> None:
+    pages = fixture_pages()[: PAGES_BEFORE_WORKERS - 1]
+    pool = ParserPool(2)
+    try:
+        here = asyncio.run(read_all(pool, pages))
+        assert multiprocessing.active_children() == []  # a few pages: no worker
+        asyncio.run(read_all(pool, fixture_pages()[-1:]))
+        assert pool.wait_ready(60), "the workers did not start"
+        assert multiprocessing.active_children()
+        assert asyncio.run(read_all(pool, pages)) == here
+    finally:
+        pool.close()
+    assert here == [reading(parse_page, html, url) for _, html, url in pages]
