@@ -227,6 +227,7 @@ class CancerwiseSpider(SitemapSpider):
             else:
                 yield self._article_request(request.url)
         if self._seen_urls:
+            self.crawler.stats.inc_value("archive/discovery/not_modified", len(self._seen_urls))
             yield SeenArticles(self._seen_urls)
             self._seen_urls = []
 
@@ -295,8 +296,7 @@ class CancerwiseSpider(SitemapSpider):
             return False
         if is_fresh(lastmod_text, self.known.get(key), loc, mode=self.mode):
             self._decided.add(key)
-            self._seen_urls.append(canonicalize(loc))
-            self.crawler.stats.inc_value("archive/discovery/not_modified")
+            self._seen_urls.append(canonicalize(loc))  # counted when their item leaves
             return False
         return self._claim_article(key)
 
