@@ -253,6 +253,18 @@ def test_sigterm_stops_the_server_cleanly(site: Path, tmp_path: Path) -> None:
     assert process.requests == [("GET", "/cancerwise.html", 200)]
 
 
+def test_sigterm_as_soon_as_the_url_is_read_is_a_clean_stop(site: Path, tmp_path: Path) -> None:
+    """The URL line comes once SIGTERM is handled: a parent may stop it right away."""
+    for _ in range(3):
+        process = spawn(site, tmp_path / "log.tsv")
+        try:
+            os.kill(process.pid, signal.SIGTERM)  # `spawn` returns once it read the URL
+            assert process._process is not None
+            assert process._process.wait(5) == 0
+        finally:
+            process.stop()
+
+
 def test_the_server_ends_when_its_parent_dies(site: Path, tmp_path: Path) -> None:
     """A parent killed without a chance to stop it (a crashed test run) leaves nothing."""
     script = (

@@ -114,10 +114,13 @@ def replay_server(
         ).start()
     except OSError as error:
         raise CliError(f"cannot listen on 127.0.0.1:{port}: {error.strerror}") from error
-    click.echo(f"serving {directory} on {server.url}")
-    # The parent process (ReplayProcess) reads the URL from this line.
-    click.get_text_stream("stdout").flush()
-    serve_until_stopped(server, stop_on_stdin_eof=stop_on_stdin_eof)
+
+    def announce() -> None:
+        click.echo(f"serving {directory} on {server.url}")
+        # The parent process (ReplayProcess) reads the URL from this line.
+        click.get_text_stream("stdout").flush()
+
+    serve_until_stopped(server, stop_on_stdin_eof=stop_on_stdin_eof, announce=announce)
 
 
 @click.group("fixtures")

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -571,13 +572,24 @@ def spawn(
     ).start()
 
 
-def serve_until_stopped(server: ReplayServer, *, stop_on_stdin_eof: bool = False) -> None:
-    """Serve in the foreground (the CLI) until Ctrl-C, SIGTERM or, if asked, stdin's end."""
+def serve_until_stopped(
+    server: ReplayServer,
+    *,
+    stop_on_stdin_eof: bool = False,
+    announce: Callable[[], None] | None = None,
+) -> None:
+    """Serve in the foreground (the CLI) until Ctrl-C, SIGTERM or, if asked, stdin's end.
+
+    `announce` runs once SIGTERM is handled: a parent that reads the server's first line
+    may stop it at once, and must get a clean stop, not a process killed by the signal.
+    """
 
     def on_sigterm(signum: int, frame: object) -> None:
         raise SystemExit(0)  # unwinds through `wait()`, which closes the log
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    if announce is not None:
+        announce()
     if stop_on_stdin_eof:
 
         def watch_stdin() -> None:
