@@ -52,7 +52,7 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
     The first rule that fits decides:
 
     error set                  save_parse_error  -> "error"
-    not fetched                mark_seen         -> "skipped"
+    not fetched                mark_seen_many    -> "skipped" (`store_not_fetched`)
     listing with a record      save_listing      -> "listing"
     listing 304                save_listing_unchanged -> "listing" (or "ignored":
                                no earlier fetch of it is stored)
