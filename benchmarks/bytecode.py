@@ -2,9 +2,10 @@
 
 pip byte-compiles an installed wheel, and Python writes a checkout's `.pyc` files at
 its first run; where `PYTHONDONTWRITEBYTECODE` is set (this machine sets it), it never
-does, and every `cwarchive` process compiled our ~90 modules from source again (~60 ms
-of each start, as much as an unchanged re-crawl's sitemap decisions). The benchmarks
-measure the code as installed, not the compiler: they call `byte_compile` first.
+does, and every `cwarchive` process compiled the modules it imports from source
+again (~60 ms of each start, as much as an unchanged re-crawl's sitemap decisions).
+The benchmarks measure the code as installed, not the compiler: they call
+`byte_compile` first.
 """
 
 from __future__ import annotations
