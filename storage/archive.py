@@ -63,9 +63,9 @@ class KnownListing:
     """The latest stored fetch of a listing page that kept its links: what asks for it
     again (its validators), what it linked to, and what a 304 saves again.
 
-    Its two JSON columns come as text and are decoded on use: a run reads the last
-    fetch of every listing page (two thousand on this site) and an unchanged re-crawl
-    uses a hundred.
+    Its links come as JSON text and are decoded on use: a run reads the last fetch of
+    every listing page (two thousand on this site) and an unchanged re-crawl uses a
+    hundred.
     """
 
     url: str
@@ -74,20 +74,16 @@ class KnownListing:
     tag_id: str | None  # of its tag
     raw_page_id: int | None
     sidebar_id: int | None
+    article_links: int  # how many articles it listed
     etag: str | None
     last_modified: str | None
     parser_version: str  # of the run that fetched it
     links_json: str
-    article_links_json: str | None
 
     @property
     def links(self) -> dict[str, Any]:
         """The record's `LISTING_LINKS`."""
         return orjson.loads(self.links_json) or {}
-
-    @property
-    def article_links(self) -> list[str] | None:
-        return None if self.article_links_json is None else orjson.loads(self.article_links_json)
 
 
 def listing_links(record: dict[str, Any]) -> dict[str, Any]:
@@ -110,11 +106,11 @@ def latest_listings(conn: Connection) -> dict[str, KnownListing]:
             Tag.tag_id,
             ListingPage.raw_page_id,
             ListingPage.sidebar_id,
+            ListingPage.article_links,
             ListingPage.etag,
             ListingPage.last_modified,
             Run.parser_version,
             cast(ListingPage.links, Text),
-            cast(ListingPage.article_links, Text),
         )
         .join(Run, Run.id == ListingPage.run_id)
         .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
