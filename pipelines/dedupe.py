@@ -21,7 +21,11 @@ from crawler.urls import article_key
 def identity(item: PageItem) -> tuple[str, str]:
     if item.kind in (PageKind.LISTING, PageKind.FAILED):
         return (item.kind.value, item.url)
-    return ("article", article_key(item.url))
+    return article_identity(item.url)
+
+
+def article_identity(url: str) -> tuple[str, str]:
+    return ("article", article_key(url))
 
 
 class DedupePipeline:
@@ -36,24 +40,22 @@ class DedupePipeline:
     def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
         if isinstance(item, SeenArticles):
             return self._first_sightings(item)
-        key = identity(item)
-        if key in self._seen:
-            self.stats.inc_value("archive/duplicates")
+        if not self._first(identity(item)):
             raise DropItem(f"already handled in this run: {item.url}", log_level="DEBUG")
-        self._seen.add(key)
         return item
 
     def _first_sightings(self, item: SeenArticles) -> SeenArticles:
         """The articles of `item` not handled yet in this run; dropped when none is."""
-        fresh = []
-        for url in item.urls:
-            key = ("article", article_key(url))
-            if key in self._seen:
-                self.stats.inc_value("archive/duplicates")
-                continue
-            self._seen.add(key)
-            fresh.append(url)
+        fresh = [url for url in item.urls if self._first(article_identity(url))]
         if not fresh:
             raise DropItem("every article already handled in this run", log_level="DEBUG")
         item.urls = fresh
         return item
+
+    def _first(self, key: tuple[str, str]) -> bool:
+        """True the first time `key` is met in this run; a duplicate is counted."""
+        if key in self._seen:
+            self.stats.inc_value("archive/duplicates")
+            return False
+        self._seen.add(key)
+        return True
