@@ -33,6 +33,7 @@ from crawler.frontier.scheduler import frontier_of
 from crawler.frontier.state import FrontierBusy
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
+from crawler.urls import article_key
 from pipelines.persist import PersistPipeline, run_status
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,10 @@ class SharedPersistPipeline(PersistPipeline):
         if self.run_id is None:
             return item
         if isinstance(item, SeenArticles):
-            return super().process_item(item)  # nothing fetched, nothing failed
+            seen = super().process_item(item)  # nothing fetched, nothing failed
+            # Committed: a loss of this process no longer undoes these decisions.
+            self.frontier.settle(self.worker, [article_key(url) for url in item.urls])
+            return seen
         failed = item.kind is PageKind.FAILED
         self.archive.count_pages(
             fetched=int(item.status is not None and not failed), fetch_errors=int(failed)

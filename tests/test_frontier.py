@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from itertools import islice
+from typing import Any
 
 import pytest
 
+from crawler.frontier.decisions import SharedCounter, SharedDecided
 from crawler.frontier.state import Frontier, FrontierBusy
+from crawler.urls import SITE
 from tests.crawling import project_settings
 
 
@@ -129,7 +133,7 @@ def test_spiders_of_one_run_decide_each_article_once(frontier: Frontier) -> None
         settings = project_settings(ARCHIVE_DB_URL="", ARCHIVE_LIMIT=2)
         crawler = get_crawler(CancerwiseSpider, settings)
         spider = CancerwiseSpider.from_crawler(crawler)
-        share_decisions(spider, frontier.redis, frontier.name)
+        share_decisions(spider, frontier.redis, frontier.name, "process")
         spiders.append(spider)
     first, second = spiders
     assert first._claim_article("cancerwise/a")
@@ -142,3 +146,105 @@ def test_spiders_of_one_run_decide_each_article_once(frontier: Frontier) -> None
     assert dict(first._listing_links.items()) == {
         "cancerwise/d": "https://www.mdanderson.org/cancerwise/d.h00-1.html"
     }
+
+
+def test_what_a_lost_process_decided_and_did_not_act_on_is_undone(frontier: Frontier) -> None:
+    """An article claimed (its request not yet queued) or counted as seen (its mark not
+    yet committed) by a process that is then lost is no longer decided: the page that
+    decided it is read again, and decides it again. A decision that took effect stays."""
+    assert frontier.join("victim")
+    decided = SharedDecided(
+        frontier.redis, frontier.key("decided"), frontier.key("pending", "victim")
+    )
+    requests = SharedCounter(frontier.redis, frontier.key("article_requests"))
+    for key, effect in (("queued", "fetch"), ("claimed", "fetch"), ("seen", "seen")):
+        decided.decide(key, effect)
+    requests += 2
+    frontier.settle("victim", ["queued"])
+    frontier.stop_heartbeat()
+    frontier.redis.delete(frontier.key("alive", "victim"))  # killed: its lease runs out
+    frontier.reclaim()
+    assert set(decided) == {"queued"}
+    assert int(requests) == 1  # `--limit` counts the claim once more when it is made again
+    # A process that leaves gives back what it decided and did not act on, too.
+    assert frontier.join("leaving")
+    leaving = SharedDecided(
+        frontier.redis, frontier.key("decided"), frontier.key("pending", "leaving")
+    )
+    leaving.decide("unsent", "fetch")
+    frontier.leave("leaving")
+    assert "unsent" not in decided
+
+
+def frontier_process(frontier: Frontier, process: str) -> Any:
+    """The spider and the scheduler of one process of the frontier's run, joined."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier.scheduler import FrontierScheduler, frontier_of
+    from crawler.spiders.cancerwise import CancerwiseSpider
+
+    settings = project_settings(
+        ARCHIVE_DB_URL="",
+        ARCHIVE_MODE="full",
+        ARCHIVE_ROLE="worker",
+        ARCHIVE_WORKER_ID=process,
+        ARCHIVE_FRONTIER_URL=frontier.url,
+        ARCHIVE_FRONTIER_NAME=frontier.name,
+        ARCHIVE_FRONTIER_LEASE=frontier.lease,
+    )
+    crawler = get_crawler(CancerwiseSpider, settings)
+    crawler.stats.open_spider()
+
+    class Engine:  # what the scheduler asks of Scrapy's engine: its slot's heartbeat
+        _SLOT_HEARTBEAT_INTERVAL = 5.0
+        _slot = None
+
+    crawler.engine = Engine()  # type: ignore[assignment]
+    spider = CancerwiseSpider.from_crawler(crawler)
+    crawler.spider = spider
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    assert frontier_of(crawler).join(process)
+    return spider, scheduler
+
+
+def test_a_process_lost_while_it_reads_a_sitemap_loses_no_article(frontier: Frontier) -> None:
+    """Scrapy reads a callback's output ahead of what it schedules (a queue of 200): a
+    process killed halfway through a sitemap has claimed articles whose requests are
+    nowhere else. The survivor reads the sitemap again and requests exactly those."""
+    from scrapy import Request
+    from scrapy.http import XmlResponse
+
+    from crawler.frontier.scheduler import LEASE
+
+    urls = [f"{SITE}/cancerwise/article-{n}.h00-{1000 + n}.html" for n in range(40)]
+    body = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+    sitemap = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
+    ).encode()
+    victim, victim_scheduler = frontier_process(frontier, "victim")
+    survivor, survivor_scheduler = frontier_process(frontier, "survivor")
+    try:
+        victim_scheduler.enqueue_request(victim._sitemap_request(f"{SITE}/cancerwise-sitemap.xml"))
+        taken = victim_scheduler.next_request()
+        output = victim._parse_sitemap(XmlResponse(taken.url, body=sitemap, request=taken))
+        read_ahead = list(islice(output, 30))
+        for request in read_ahead[:10]:  # scheduled; the other 20 are still in Scrapy's queue
+            victim_scheduler.enqueue_request(request)
+        victim_scheduler.frontier.stop_heartbeat()  # SIGKILL: no more beats
+        frontier.redis.delete(frontier.key("alive", "victim"))  # and the lease runs out
+
+        again = survivor_scheduler.next_request()  # reclaims first: the sitemap is back
+        assert again.url == taken.url and again.meta[LEASE] != taken.meta[LEASE]
+        for request in survivor._parse_sitemap(XmlResponse(again.url, body=sitemap, request=again)):
+            if isinstance(request, Request):
+                survivor_scheduler.enqueue_request(request)
+        queued = []
+        while (request := survivor_scheduler.next_request()) is not None:
+            queued.append(request.url)
+        assert sorted(queued) == sorted(urls)  # every article once, none lost
+        assert int(SharedCounter(frontier.redis, frontier.key("article_requests"))) == 40
+    finally:
+        for scheduler in (victim_scheduler, survivor_scheduler):
+            scheduler.frontier.close()

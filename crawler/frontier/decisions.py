@@ -13,6 +13,14 @@ same instant could both request it. The sitemaps list an article under one URL (
 spider keeps one per key) and listing links are claimed by the coordinator alone once
 discovery is complete, so this does not happen in a run; if it did, the shared
 dupefilter still requests a URL once and the archive still stores the article once.
+
+A decision is also pending until its effect has left the process that made it: an
+article claimed for a fetch until its request is on the shared queue, an article
+counted as seen until its mark is committed. Scrapy reads a callback's output ahead of
+what it schedules (up to 200 entries of a sitemap), so a process killed while reading a
+sitemap has claimed articles whose requests exist nowhere else. Its pending decisions
+(`NAME:pending:PROCESS`) are undone with its leases (`state.Frontier.reclaim`): the
+sitemap goes back on the queue and whoever reads it again decides them again.
 """
 
 from __future__ import annotations
@@ -42,6 +50,20 @@ class SharedSet:
 
     def __len__(self) -> int:
         return int(self.redis.scard(self.key))
+
+
+class SharedDecided(SharedSet):
+    """The run's decided article keys; a decision's `effect` stays pending under the
+    deciding process until the frontier settles it (`Frontier.settle`)."""
+
+    def __init__(self, client: redis.Redis, key: str, pending_key: str) -> None:
+        super().__init__(client, key)
+        self.pending_key = pending_key
+
+    def decide(self, key: str, effect: str) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(self.key, key).hset(self.pending_key, key, effect)
+            pipe.execute()
 
 
 class SharedDict:
@@ -96,9 +118,10 @@ class SharedCounter:
     __hash__ = None  # type: ignore[assignment]  (mutable, compared by value)
 
 
-def share_decisions(spider: Any, client: redis.Redis, name: str) -> None:
-    """Give `spider` this frontier's shared decisions in place of its own sets."""
+def share_decisions(spider: Any, client: redis.Redis, name: str, process: str) -> None:
+    """Give `spider` this frontier's shared decisions in place of its own sets; those it
+    makes are pending under `process` until settled."""
     spider._listed = SharedSet(client, f"{name}:listed")
-    spider._decided = SharedSet(client, f"{name}:decided")
+    spider._decided = SharedDecided(client, f"{name}:decided", f"{name}:pending:{process}")
     spider._listing_links = SharedDict(client, f"{name}:listing_links")
     spider._article_requests = SharedCounter(client, f"{name}:article_requests")

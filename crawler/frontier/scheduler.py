@@ -30,6 +30,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.frontier.decisions import share_decisions
 from crawler.frontier.state import RUNNING, Frontier
+from crawler.urls import article_key
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class FrontierScheduler(Scheduler):
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
-        share_decisions(spider, self.frontier.redis, self.frontier.name)
+        share_decisions(spider, self.frontier.redis, self.frontier.name, self.worker)
         # Scrapy's engine polls an idle scheduler on a 5 s heartbeat; a class attribute
         # meant to be tuned, set on this engine only.
         self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_INTERVAL  # type: ignore[misc]
@@ -115,16 +116,24 @@ class FrontierScheduler(Scheduler):
             self.df.log(request, self.spider)
             if lease is not None:
                 self.frontier.ack(self.worker, lease)  # nothing left to do for it
+            self._settle(request)
             return False
         if self.stats:
-            self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/enqueued/redis")
         data = self.queue.encode(request)
         score = -request.priority
         if lease is not None:
             self.frontier.transfer(self.worker, lease, data, score)
         else:
             self.frontier.push(data, score)
+            self._settle(request)
         return True
+
+    def _settle(self, request: Request) -> None:
+        """The spider's claim of this article took effect: its request is on the queue
+        (or was already): a loss of this process no longer undoes the claim."""
+        if request.meta.get("kind") == "article":
+            self.frontier.settle(self.worker, [article_key(request.url)])
 
     # -- out --------------------------------------------------------------------------
 
@@ -141,7 +150,7 @@ class FrontierScheduler(Scheduler):
         request.meta[LEASE] = token
         self._out[token] = request
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:

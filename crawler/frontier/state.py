@@ -14,6 +14,8 @@ frontiers can share one Redis:
   has not finished;
 - `NAME:alive:PROCESS` (string with a TTL): the process's lease, refreshed by its
   heartbeat;
+- `NAME:pending:PROCESS` (hash): article key -> `fetch` or `seen`, the process's
+  decisions whose effect has not left it yet (`crawler.frontier.decisions`);
 - `NAME:rate:HOST` (string): the host's next free request slot, in Redis' clock
   (microseconds);
 - `NAME:listed`, `NAME:decided` (sets), `NAME:listing_links` (hash),
@@ -26,6 +28,9 @@ goes back to the queue: when its taker re-enqueues it (a retry, a redirect), or 
 the taker's `alive` key expired (killed, frozen): then any process's `reclaim` puts
 everything that process held back on the queue. So a killed process loses nothing,
 and the frontier is drained only when the queue and every `leased` hash are empty.
+What a process decided while reading a page it held, and had not yet acted on (an
+article claimed, its request not yet queued), is undone in the same step as its leases
+go back: the page is read again, and its articles decided again.
 """
 
 from __future__ import annotations
@@ -63,6 +68,18 @@ return 1
 """
 
 _REQUEUE = """
+local function undo(pending, decided, counter)
+  local entries = redis.call('HGETALL', pending)
+  local fetches = 0
+  for j = 1, #entries, 2 do
+    redis.call('SREM', decided, entries[j])
+    if entries[j + 1] == 'fetch' then fetches = fetches + 1 end
+  end
+  if fetches > 0 and redis.call('EXISTS', counter) == 1 then
+    redis.call('DECRBY', counter, fetches)
+  end
+  redis.call('DEL', pending)
+end
 local function requeue(leased, queue)
   local entries = redis.call('HGETALL', leased)
   for j = 2, #entries, 2 do
@@ -84,6 +101,7 @@ local ws = redis.call('HGETALL', KEYS[1])
 for i = 1, #ws, 2 do
   local w, state = ws[i], ws[i + 1]
   if redis.call('EXISTS', ARGV[1] .. ':alive:' .. w) == 0 then
+    undo(ARGV[1] .. ':pending:' .. w, ARGV[1] .. ':decided', ARGV[1] .. ':article_requests')
     n = n + requeue(ARGV[1] .. ':leased:' .. w, KEYS[2])
     if state == 'working' then redis.call('HSET', KEYS[1], w, 'lost') end
   end
@@ -95,6 +113,7 @@ return n
 _RELEASE = (
     _REQUEUE
     + """
+undo(KEYS[3], KEYS[4], KEYS[5])
 return requeue(KEYS[1], KEYS[2])
 """
 )
@@ -262,9 +281,14 @@ class Frontier:
         self.redis.hset(self.key("run"), "status", status)
 
     def close_run(self, status: str) -> None:
-        """The run is over (`done`, `interrupted`): its queue and fingerprints go."""
+        """The run is over (`done`, `interrupted`): its queue, fingerprints and decisions go."""
+        pending = [k.decode() for k in self.redis.scan_iter(match=self.key("pending", "*"))]
         self.redis.delete(
-            self.queue_key, self.dupefilter_key, self.key("seq"), *map(self.key, DECISIONS)
+            self.queue_key,
+            self.dupefilter_key,
+            self.key("seq"),
+            *map(self.key, DECISIONS),
+            *pending,
         )
         self.redis.hset(self.key("run"), mapping={"status": status, "closed_at": repr(time.time())})
 
@@ -292,8 +316,8 @@ class Frontier:
     def clear(self, keep_run: bool = False) -> None:
         """Delete every key of this frontier (the run record too unless `keep_run`)."""
         doomed = [self.key(k) for k in ("queue", "dupefilter", "workers", "seq", *DECISIONS)]
-        doomed += [k.decode() for k in self.redis.scan_iter(match=self.key("leased", "*"))]
-        doomed += [k.decode() for k in self.redis.scan_iter(match=self.key("rate", "*"))]
+        for per_process in ("leased", "pending", "rate"):
+            doomed += [k.decode() for k in self.redis.scan_iter(match=self.key(per_process, "*"))]
         if not keep_run:
             doomed.append(self.key("run"))
             doomed += [k.decode() for k in self.redis.scan_iter(match=self.key("alive", "*"))]
@@ -394,13 +418,21 @@ class Frontier:
         )
 
     def release(self, worker: str) -> int:
-        """Everything `worker` holds goes back on the queue (it stops taking part)."""
-        return int(
-            self._scripts["release"](keys=[self.key("leased", worker), self.queue_key], args=[])
-        )
+        """Everything `worker` holds goes back on the queue, its pending decisions are
+        undone (it stops taking part)."""
+        keys = [self.key("leased", worker), self.queue_key, self.key("pending", worker)]
+        keys += [self.key("decided"), self.key("article_requests")]
+        return int(self._scripts["release"](keys=keys, args=[]))
+
+    def settle(self, worker: str, keys: list[str]) -> None:
+        """`worker`'s decisions of these article keys took effect (a request queued, a
+        seen mark committed): a loss of `worker` no longer undoes them."""
+        if keys:
+            self.redis.hdel(self.key("pending", worker), *keys)
 
     def reclaim(self) -> int:
-        """What processes whose lease expired held goes back; how many requests."""
+        """What processes whose lease expired held goes back (and what they decided and
+        did not act on is undone); how many requests."""
         n = int(
             self._scripts["reclaim"](keys=[self.key("workers"), self.queue_key], args=[self.name])
         )

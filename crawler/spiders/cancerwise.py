@@ -104,6 +104,20 @@ def normalize_section(name: str) -> str:
     return f"publications/{name}"
 
 
+class Decided(set[str]):
+    """Article keys decided in this run (requested, counted as seen, or skipped).
+
+    `decide(key, effect)` names what the decision still has to do outside the spider:
+    `fetch` (its request reaches the scheduler), `seen` (its mark is committed). A run
+    of one process has nothing to do with it; a distributed run's shared set
+    (`crawler.frontier.decisions`) keeps the decision pending until then, so that a
+    process killed in between gives it back.
+    """
+
+    def decide(self, key: str, effect: str) -> None:
+        self.add(key)
+
+
 class CancerwiseSpider(SitemapSpider):
     name = "cancerwise"
     sitemap_urls = [f"{SITE}/robots.txt"]
@@ -130,7 +144,7 @@ class CancerwiseSpider(SitemapSpider):
         # Article keys listed by the sitemaps or listings, and those already decided
         # (requested or counted as seen): an article is decided once per run.
         self._listed: set[str] = set()
-        self._decided: set[str] = set()
+        self._decided = Decided()
         self._listing_links: dict[str, str] = {}
         self._listing_urls: set[str] = set()
         self._seen_urls: list[str] = []
@@ -295,7 +309,7 @@ class CancerwiseSpider(SitemapSpider):
             self._decided.add(key)
             return False
         if is_fresh(lastmod_text, self.known.get(key), loc, mode=self.mode):
-            self._decided.add(key)
+            self._decided.decide(key, "seen")
             self._seen_urls.append(canonicalize(loc))  # counted when their item leaves
             return False
         return self._claim_article(key)
@@ -313,7 +327,7 @@ class CancerwiseSpider(SitemapSpider):
         if self.limit and self._article_requests >= self.limit:
             self.crawler.stats.inc_value("archive/discovery/over_limit")
             return False
-        self._decided.add(key)
+        self._decided.decide(key, "fetch")
         self._article_requests += 1
         return True
 
