@@ -135,7 +135,7 @@ class SharedPersistPipeline(PersistPipeline):
         if isinstance(item, SeenArticles):
             seen = super().process_item(item)  # nothing fetched, nothing failed
             # Committed: a loss of this process no longer undoes these decisions.
-            self.frontier.settle(self.worker, [article_key(url) for url in item.urls])
+            self.frontier.settle(self.worker, *(article_key(url) for url in item.urls))
             return seen
         failed = item.kind is PageKind.FAILED
         self.archive.count_pages(

@@ -160,7 +160,7 @@ def test_what_a_lost_process_decided_and_did_not_act_on_is_undone(frontier: Fron
     for key, effect in (("queued", "fetch"), ("claimed", "fetch"), ("seen", "seen")):
         decided.decide(key, effect)
     requests += 2
-    frontier.settle("victim", ["queued"])
+    frontier.settle("victim", "queued")
     frontier.stop_heartbeat()
     frontier.redis.delete(frontier.key("alive", "victim"))  # killed: its lease runs out
     frontier.reclaim()
@@ -244,6 +244,8 @@ def test_a_process_lost_while_it_reads_a_sitemap_loses_no_article(frontier: Fron
         while (request := survivor_scheduler.next_request()) is not None:
             queued.append(request.url)
         assert sorted(queued) == sorted(urls)  # every article once, none lost
+        # Each claim of the survivor took effect as its request was queued: none pending.
+        assert frontier.redis.hlen(frontier.key("pending", "survivor")) == 0
         assert int(SharedCounter(frontier.redis, frontier.key("article_requests"))) == 40
     finally:
         for scheduler in (victim_scheduler, survivor_scheduler):

@@ -116,7 +116,8 @@ class FrontierScheduler(Scheduler):
             self.df.log(request, self.spider)
             if lease is not None:
                 self.frontier.ack(self.worker, lease)  # nothing left to do for it
-            self._settle(request)
+            if (claim := self._claim_of(request)) is not None:
+                self.frontier.settle(*claim)  # requested already: the claim holds
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
@@ -125,15 +126,16 @@ class FrontierScheduler(Scheduler):
         if lease is not None:
             self.frontier.transfer(self.worker, lease, data, score)
         else:
-            self.frontier.push(data, score)
-            self._settle(request)
+            self.frontier.push(data, score, settles=self._claim_of(request))
         return True
 
-    def _settle(self, request: Request) -> None:
-        """The spider's claim of this article took effect: its request is on the queue
-        (or was already): a loss of this process no longer undoes the claim."""
-        if request.meta.get("kind") == "article":
-            self.frontier.settle(self.worker, [article_key(request.url)])
+    def _claim_of(self, request: Request) -> tuple[str, str] | None:
+        """(this process, article key) for an article request: once it is on the queue,
+        the spider's claim of that article took effect, and a loss of this process no
+        longer undoes it (`crawler.frontier.decisions`)."""
+        if request.meta.get("kind") != "article":
+            return None
+        return self.worker, article_key(request.url)
 
     # -- out --------------------------------------------------------------------------
 

@@ -394,8 +394,16 @@ class Frontier:
 
     # -- requests ---------------------------------------------------------------------
 
-    def push(self, data: bytes, score: float) -> None:
-        self.redis.zadd(self.queue_key, {data: score})
+    def push(self, data: bytes, score: float, settles: tuple[str, str] | None = None) -> None:
+        """Queue a request; `settles`: (process, article key) whose claim it carries out
+        (`settle`, in the same step)."""
+        if settles is None:
+            self.redis.zadd(self.queue_key, {data: score})
+            return
+        worker, article_key = settles
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self.queue_key, {data: score}).hdel(self.key("pending", worker), article_key)
+            pipe.execute()
 
     def pop(self, worker: str) -> tuple[str, bytes] | None:
         """The next request, leased to `worker`: (token, encoded request), or None."""
@@ -424,7 +432,7 @@ class Frontier:
         keys += [self.key("decided"), self.key("article_requests")]
         return int(self._scripts["release"](keys=keys, args=[]))
 
-    def settle(self, worker: str, keys: list[str]) -> None:
+    def settle(self, worker: str, *keys: str) -> None:
         """`worker`'s decisions of these article keys took effect (a request queued, a
         seen mark committed): a loss of `worker` no longer undoes them."""
         if keys:
