@@ -8,7 +8,7 @@ is checked here on its own.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -119,23 +119,59 @@ def test_rate_slots_are_spaced_in_redis_time(frontier: Frontier) -> None:
     assert frontier.rate_wait("example.org", 10) == pytest.approx(0.1, abs=0.02)
 
 
-def test_spiders_of_one_run_decide_each_article_once(frontier: Frontier) -> None:
+def frontier_process(frontier: Frontier, process: str, **settings: Any) -> Any:
+    """The spider and the scheduler of one process of the frontier's run, joined (the
+    `processes` fixture stops its heartbeat after the test)."""
+    from scrapy.utils.test import get_crawler
+
+    from crawler.frontier.scheduler import FrontierScheduler, frontier_of
+    from crawler.spiders.cancerwise import CancerwiseSpider
+
+    overrides = project_settings(
+        ARCHIVE_DB_URL="",
+        ARCHIVE_MODE="full",
+        ARCHIVE_ROLE="worker",
+        ARCHIVE_WORKER_ID=process,
+        ARCHIVE_FRONTIER_URL=frontier.url,
+        ARCHIVE_FRONTIER_NAME=frontier.name,
+        ARCHIVE_FRONTIER_LEASE=frontier.lease,
+        **settings,
+    )
+    crawler = get_crawler(CancerwiseSpider, overrides)
+    crawler.stats.open_spider()
+
+    class Engine:  # what the scheduler asks of Scrapy's engine: its slot's heartbeat
+        _SLOT_HEARTBEAT_INTERVAL = 5.0
+        _slot = None
+
+    crawler.engine = Engine()  # type: ignore[assignment]
+    spider = CancerwiseSpider.from_crawler(crawler)
+    crawler.spider = spider
+    scheduler = FrontierScheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    assert frontier_of(crawler).join(process)
+    return spider, scheduler
+
+
+@pytest.fixture
+def processes(frontier: Frontier) -> Iterator[Callable[..., Any]]:
+    """`frontier_process` for this test's frontier; each process's heartbeat stops after."""
+    made: list[Any] = []
+
+    def make(process: str, **settings: Any) -> Any:
+        made.append(frontier_process(frontier, process, **settings))
+        return made[-1]
+
+    yield make
+    for _, scheduler in made:
+        scheduler.frontier.close()
+
+
+def test_spiders_of_one_run_decide_each_article_once(processes: Callable[..., Any]) -> None:
     """Two processes' spiders with the frontier's shared decisions: an article claimed by
     one is decided for the other, links listed by either are one set, `--limit` counts
     the requests of both."""
-    from scrapy.utils.test import get_crawler
-
-    from crawler.frontier.decisions import share_decisions
-    from crawler.spiders.cancerwise import CancerwiseSpider
-
-    spiders = []
-    for _ in range(2):
-        settings = project_settings(ARCHIVE_DB_URL="", ARCHIVE_LIMIT=2)
-        crawler = get_crawler(CancerwiseSpider, settings)
-        spider = CancerwiseSpider.from_crawler(crawler)
-        share_decisions(spider, frontier.redis, frontier.name, "process")
-        spiders.append(spider)
-    first, second = spiders
+    (first, _), (second, _) = (processes(name, ARCHIVE_LIMIT=2) for name in ("p1", "p2"))
     assert first._claim_article("cancerwise/a")
     assert not second._claim_article("cancerwise/a")
     assert second._claim_article("cancerwise/b")
@@ -176,39 +212,9 @@ def test_what_a_lost_process_decided_and_did_not_act_on_is_undone(frontier: Fron
     assert "unsent" not in decided
 
 
-def frontier_process(frontier: Frontier, process: str) -> Any:
-    """The spider and the scheduler of one process of the frontier's run, joined."""
-    from scrapy.utils.test import get_crawler
-
-    from crawler.frontier.scheduler import FrontierScheduler, frontier_of
-    from crawler.spiders.cancerwise import CancerwiseSpider
-
-    settings = project_settings(
-        ARCHIVE_DB_URL="",
-        ARCHIVE_MODE="full",
-        ARCHIVE_ROLE="worker",
-        ARCHIVE_WORKER_ID=process,
-        ARCHIVE_FRONTIER_URL=frontier.url,
-        ARCHIVE_FRONTIER_NAME=frontier.name,
-        ARCHIVE_FRONTIER_LEASE=frontier.lease,
-    )
-    crawler = get_crawler(CancerwiseSpider, settings)
-    crawler.stats.open_spider()
-
-    class Engine:  # what the scheduler asks of Scrapy's engine: its slot's heartbeat
-        _SLOT_HEARTBEAT_INTERVAL = 5.0
-        _slot = None
-
-    crawler.engine = Engine()  # type: ignore[assignment]
-    spider = CancerwiseSpider.from_crawler(crawler)
-    crawler.spider = spider
-    scheduler = FrontierScheduler.from_crawler(crawler)
-    scheduler.open(spider)
-    assert frontier_of(crawler).join(process)
-    return spider, scheduler
-
-
-def test_a_process_lost_while_it_reads_a_sitemap_loses_no_article(frontier: Frontier) -> None:
+def test_a_process_lost_while_it_reads_a_sitemap_loses_no_article(
+    frontier: Frontier, processes: Callable[..., Any]
+) -> None:
     """Scrapy reads a callback's output ahead of what it schedules (a queue of 200): a
     process killed halfway through a sitemap has claimed articles whose requests are
     nowhere else. The survivor reads the sitemap again and requests exactly those."""
@@ -223,30 +229,26 @@ def test_a_process_lost_while_it_reads_a_sitemap_loses_no_article(frontier: Fron
         '<?xml version="1.0" encoding="UTF-8"?>'
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>'
     ).encode()
-    victim, victim_scheduler = frontier_process(frontier, "victim")
-    survivor, survivor_scheduler = frontier_process(frontier, "survivor")
-    try:
-        victim_scheduler.enqueue_request(victim._sitemap_request(f"{SITE}/cancerwise-sitemap.xml"))
-        taken = victim_scheduler.next_request()
-        output = victim._parse_sitemap(XmlResponse(taken.url, body=sitemap, request=taken))
-        read_ahead = list(islice(output, 30))
-        for request in read_ahead[:10]:  # scheduled; the other 20 are still in Scrapy's queue
-            victim_scheduler.enqueue_request(request)
-        victim_scheduler.frontier.stop_heartbeat()  # SIGKILL: no more beats
-        frontier.redis.delete(frontier.key("alive", "victim"))  # and the lease runs out
+    victim, victim_scheduler = processes("victim")
+    survivor, survivor_scheduler = processes("survivor")
+    victim_scheduler.enqueue_request(victim._sitemap_request(f"{SITE}/cancerwise-sitemap.xml"))
+    taken = victim_scheduler.next_request()
+    output = victim._parse_sitemap(XmlResponse(taken.url, body=sitemap, request=taken))
+    read_ahead = list(islice(output, 30))
+    for request in read_ahead[:10]:  # scheduled; the other 20 are still in Scrapy's queue
+        victim_scheduler.enqueue_request(request)
+    victim_scheduler.frontier.stop_heartbeat()  # SIGKILL: no more beats
+    frontier.redis.delete(frontier.key("alive", "victim"))  # and the lease runs out
 
-        again = survivor_scheduler.next_request()  # reclaims first: the sitemap is back
-        assert again.url == taken.url and again.meta[LEASE] != taken.meta[LEASE]
-        for request in survivor._parse_sitemap(XmlResponse(again.url, body=sitemap, request=again)):
-            if isinstance(request, Request):
-                survivor_scheduler.enqueue_request(request)
-        queued = []
-        while (request := survivor_scheduler.next_request()) is not None:
-            queued.append(request.url)
-        assert sorted(queued) == sorted(urls)  # every article once, none lost
-        # Each claim of the survivor took effect as its request was queued: none pending.
-        assert frontier.redis.hlen(frontier.key("pending", "survivor")) == 0
-        assert int(SharedCounter(frontier.redis, frontier.key("article_requests"))) == 40
-    finally:
-        for scheduler in (victim_scheduler, survivor_scheduler):
-            scheduler.frontier.close()
+    again = survivor_scheduler.next_request()  # reclaims first: the sitemap is back
+    assert again.url == taken.url and again.meta[LEASE] != taken.meta[LEASE]
+    for request in survivor._parse_sitemap(XmlResponse(again.url, body=sitemap, request=again)):
+        if isinstance(request, Request):
+            survivor_scheduler.enqueue_request(request)
+    queued = []
+    while (request := survivor_scheduler.next_request()) is not None:
+        queued.append(request.url)
+    assert sorted(queued) == sorted(urls)  # every article once, none lost
+    # Each claim of the survivor took effect as its request was queued: none pending.
+    assert frontier.redis.hlen(frontier.key("pending", "survivor")) == 0
+    assert int(SharedCounter(frontier.redis, frontier.key("article_requests"))) == 40

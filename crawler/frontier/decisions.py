@@ -26,9 +26,12 @@ sitemap goes back on the queue and whoever reads it again decides them again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
+
+if TYPE_CHECKING:
+    from crawler.frontier.state import Frontier
 
 
 class SharedSet:
@@ -118,10 +121,11 @@ class SharedCounter:
     __hash__ = None  # type: ignore[assignment]  (mutable, compared by value)
 
 
-def share_decisions(spider: Any, client: redis.Redis, name: str, process: str) -> None:
+def share_decisions(spider: Any, frontier: Frontier, process: str) -> None:
     """Give `spider` this frontier's shared decisions in place of its own sets; those it
     makes are pending under `process` until settled."""
-    spider._listed = SharedSet(client, f"{name}:listed")
-    spider._decided = SharedDecided(client, f"{name}:decided", f"{name}:pending:{process}")
-    spider._listing_links = SharedDict(client, f"{name}:listing_links")
-    spider._article_requests = SharedCounter(client, f"{name}:article_requests")
+    client, key = frontier.redis, frontier.key
+    spider._listed = SharedSet(client, key("listed"))
+    spider._decided = SharedDecided(client, key("decided"), key("pending", process))
+    spider._listing_links = SharedDict(client, key("listing_links"))
+    spider._article_requests = SharedCounter(client, key("article_requests"))

@@ -88,7 +88,7 @@ class FrontierScheduler(Scheduler):
 
     def open(self, spider: Spider) -> None:
         super().open(spider)
-        share_decisions(spider, self.frontier.redis, self.frontier.name, self.worker)
+        share_decisions(spider, self.frontier, self.worker)
         # Scrapy's engine polls an idle scheduler on a 5 s heartbeat; a class attribute
         # meant to be tuned, set on this engine only.
         self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = POLL_INTERVAL  # type: ignore[misc]
