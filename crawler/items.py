@@ -31,6 +31,9 @@ class PageItem:
     # Filled by the validate pipeline: the parse record, or why the page is not one.
     record: dict[str, Any] | None = None
     error: str | None = None
+    # An article page's key, decided by the spider (`crawler.urls.choose_article_key`):
+    # twins of one slug have keys of their own. Empty for listings and failures.
+    article_key: str = ""
 
     @property
     def etag(self) -> str | None:
@@ -51,4 +54,8 @@ class SeenArticles:
     (3,400 items were a fifth of such a run).
     """
 
-    urls: list[str]  # canonical site URLs
+    articles: list[tuple[str, str]]  # (article key, canonical site URL)
+
+    @property
+    def urls(self) -> list[str]:
+        return [url for _, url in self.articles]

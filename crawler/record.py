@@ -78,6 +78,19 @@ def non_content_fields(parser_version: str | None = None) -> frozenset[str]:
     return NON_CONTENT_FIELDS - FORMER_CONTENT_FIELDS.get(parser_version or "", frozenset())
 
 
+def with_key(record: dict[str, Any], key: str) -> dict[str, Any]:
+    """`record` as the article of key `key`: the key is content, so the hash follows it.
+
+    The parser keys a page by its slug (`crawler.urls.article_key`); a twin of another
+    article of that slug is archived under a key of its own (`choose_article_key`).
+    """
+    if record.get("article_key") == key:
+        return record
+    record = {**record, "article_key": key}
+    record["content_hash"] = content_hash(record)
+    return record
+
+
 def content_hash(record: dict[str, Any], parser_version: str | None = None) -> str:
     """sha256 hex of the canonical JSON of the record's content fields.
 

@@ -2,8 +2,9 @@
 
 The spider decides each article once, but two routes can still reach one article
 (a re-checked URL redirecting to an article the sitemap listed, a listing linked
-twice with different queries). Articles are identified by their key, not their URL:
-one article may show under several `h00` URLs.
+twice with different queries). Articles are identified by the key the spider gave
+them, not their URL: one article may show under several URLs, and twins (one slug
+live under two codes) are two articles.
 """
 
 from __future__ import annotations
@@ -21,11 +22,7 @@ from crawler.urls import article_key
 def identity(item: PageItem) -> tuple[str, str]:
     if item.kind in (PageKind.LISTING, PageKind.FAILED):
         return (item.kind.value, item.url)
-    return article_identity(item.url)
-
-
-def article_identity(url: str) -> tuple[str, str]:
-    return ("article", article_key(url))
+    return ("article", item.article_key or article_key(item.url))
 
 
 class DedupePipeline:
@@ -46,10 +43,10 @@ class DedupePipeline:
 
     def _first_sightings(self, item: SeenArticles) -> SeenArticles:
         """The articles of `item` not handled yet in this run; dropped when none is."""
-        fresh = [url for url in item.urls if self._first(article_identity(url))]
+        fresh = [(key, url) for key, url in item.articles if self._first(("article", key))]
         if not fresh:
             raise DropItem("every article already handled in this run", log_level="DEBUG")
-        item.urls = fresh
+        item.articles = fresh
         return item
 
     def _first(self, key: tuple[str, str]) -> bool:

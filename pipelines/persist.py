@@ -84,6 +84,7 @@ def archive_page(item: PageItem) -> Page:
         etag=item.etag,
         last_modified=item.last_modified,
         listing=item.kind is PageKind.LISTING,
+        article_key=item.article_key,
     )
 
 
@@ -142,7 +143,8 @@ class PersistPipeline:
 
     def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
         if isinstance(item, SeenArticles):  # not fetched: no page status, no pages count
-            self._count(store_not_fetched(self.archive, self.run_id, item.urls), len(item.urls))
+            outcome = store_not_fetched(self.archive, self.run_id, item.articles)
+            self._count(outcome, len(item.articles))
             return item
         if item.status is not None and item.kind is not PageKind.FAILED:
             self.stats.inc_value("archive/pages")

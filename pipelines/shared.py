@@ -33,7 +33,6 @@ from crawler.frontier.scheduler import frontier_of
 from crawler.frontier.state import FrontierBusy
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
-from crawler.urls import article_key
 from pipelines.persist import PersistPipeline, run_status
 
 logger = logging.getLogger(__name__)
@@ -135,7 +134,7 @@ class SharedPersistPipeline(PersistPipeline):
         if isinstance(item, SeenArticles):
             seen = super().process_item(item)  # nothing fetched, nothing failed
             # Committed: a loss of this process no longer undoes these decisions.
-            self.frontier.settle(self.worker, *(article_key(url) for url in item.urls))
+            self.frontier.settle(self.worker, *(key for key, _ in item.articles))
             return seen
         failed = item.kind is PageKind.FAILED
         self.archive.count_pages(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crawler.record import with_key
 from crawler.urls import article_key
 from storage.archive import Archive
 
@@ -44,6 +45,9 @@ class Page:
     etag: str | None = None
     last_modified: str | None = None
     listing: bool = False  # a listing page (landing, directory, facet, ...), not an article
+    # The article's key where the crawl decided it (a twin's is not its slug's); empty:
+    # read from `url` (`crawler.urls.article_key`).
+    article_key: str = ""
 
 
 def store_page(archive: Archive, run_id: int, page: Page) -> str:
@@ -72,7 +76,8 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
         )
         return "error"
     if page.http_status is None:
-        return store_not_fetched(archive, run_id, [page.url])
+        key = page.article_key or article_key(page.url)
+        return store_not_fetched(archive, run_id, [(key, page.url)])
     if page.listing:
         if page.http_status == 304:
             unchanged = archive.save_listing_unchanged(
@@ -95,11 +100,12 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
             last_modified=page.last_modified,
         )
         return "listing"
-    key = article_key(page.url)
+    key = page.article_key or article_key(page.url)
     if page.http_status == 200 and page.record is not None:
         return archive.save_article(
             run_id,
-            page.record,
+            # The crawl's identity (a twin has a key of its own), not the slug's.
+            with_key(page.record, key) if page.article_key else page.record,
             raw=page.raw,
             url=page.url,
             http_status=page.http_status,
@@ -116,8 +122,9 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
     return "unexpected_status"
 
 
-def store_not_fetched(archive: Archive, run_id: int, urls: Sequence[str]) -> str:
+def store_not_fetched(archive: Archive, run_id: int, articles: Sequence[tuple[str, str]]) -> str:
     """`store_page`'s rule for pages not fetched, for many at once (a sitemap's articles
-    whose lastmod is not newer than their last fetch): each is seen, "skipped"."""
-    archive.mark_seen_many(run_id, [(article_key(url), url) for url in urls])
+    whose lastmod is not newer than their last fetch, as (key, URL)): each is seen,
+    "skipped"."""
+    archive.mark_seen_many(run_id, list(articles))
     return "skipped"

@@ -23,6 +23,7 @@ import zstandard
 from sqlalchemy import Engine, select
 
 from crawler import worker_process
+from crawler.record import with_key
 from storage.models import Article, Observation, RawPage, Version
 from storage.unit_of_work import Ref
 
@@ -100,6 +101,8 @@ class Reparsing:
             )
             self.save_parse_error(run_id, page["url"], reason, _raw(data), page["http_status"])
             return "errors"
+        # The page's article keeps its key (a twin's is not its slug's).
+        reading = with_key(reading, page["article_key"])
         if reading["content_hash"] in page["hashes"]:
             if page["is_latest"]:
                 self._make_current(page["article_key"], reading["content_hash"])

@@ -8,6 +8,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import PageKind, SeenArticles
 from crawler.spiders.cancerwise import CancerwiseSpider
+from crawler.urls import article_key
 from pipelines.dedupe import DedupePipeline
 from tests.crawling import ARTICLE_URL, page
 
@@ -30,11 +31,15 @@ def test_dedupe_keeps_the_seen_articles_not_handled_yet() -> None:
     pipeline = DedupePipeline.from_crawler(crawler)
     pipeline.process_item(page())
     other = "https://www.mdanderson.org/cancerwise/other.h00-7.html"
+    moved = ARTICLE_URL.replace("h00-1", "h00-3")
     seen = pipeline.process_item(
-        SeenArticles([ARTICLE_URL.replace("h00-1", "h00-3"), other, other])
+        SeenArticles(
+            [(article_key(moved), moved), (article_key(other), other)]
+            + [(article_key(other), other)]
+        )
     )
     # The fetched article (under another h00 URL) and the repeat are dropped from it.
     assert seen.urls == [other]
     with pytest.raises(DropItem):
-        pipeline.process_item(SeenArticles([other]))
+        pipeline.process_item(SeenArticles([(article_key(other), other)]))
     assert crawler.stats.get_value("archive/duplicates") == 3

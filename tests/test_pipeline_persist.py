@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler.items import SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.spiders.cancerwise import CancerwiseSpider
+from crawler.urls import article_key
 from pipelines.persist import PersistPipeline, run_status
 from pipelines.validate import ValidatePipeline
 from storage import Archive, queries
@@ -107,7 +108,7 @@ def test_persist_runs_the_archive_lifecycle_and_counts(
     pipeline.process_item(validate.process_item(page()))
     pipeline.process_item(page(status=304, body=b""))
     pipeline.process_item(page(status=410, body=b""))
-    pipeline.process_item(SeenArticles([ARTICLE_URL]))
+    pipeline.process_item(SeenArticles([(article_key(ARTICLE_URL), ARTICLE_URL)]))
     pipeline.process_item(validate.process_item(page(body=b"")))
     send(crawler, signals.spider_closed, reason=reason)
     assert archive.closed

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from crawler.urls import article_key
 from storage import Archive
 from storage.models import (
     RUN_COUNTERS,
@@ -290,7 +291,8 @@ def test_pages_not_fetched_are_stored_at_once_as_each_alone(archive_url: str, sh
 
         third = opened.start_run("incremental", site_root="https://www.mdanderson.org")
         unknown = "https://www.mdanderson.org/cancerwise/never-archived.h00-1.html"
-        assert store_not_fetched(opened, third, [URL, NEW["url"], unknown]) == "skipped"
+        not_fetched = [(article_key(url), url) for url in (URL, NEW["url"], unknown)]
+        assert store_not_fetched(opened, third, not_fetched) == "skipped"
         opened.finish_run(third, "completed")
         with opened.engine.connect() as conn:
             seen = conn.execute(

@@ -135,7 +135,7 @@ class FrontierScheduler(Scheduler):
         longer undoes it (`crawler.frontier.decisions`)."""
         if request.meta.get("kind") != "article":
             return None
-        return self.worker, article_key(request.url)
+        return self.worker, request.meta.get("article_key") or article_key(request.url)
 
     # -- out --------------------------------------------------------------------------
 

@@ -54,11 +54,14 @@ from crawler.parsers import PARSER_VERSION, PageError
 from crawler.parsing import ParserPool
 from crawler.urls import (
     SITE,
+    article_code,
     article_key,
     canonicalize,
+    choose_article_key,
     is_archive_url,
     is_article_url,
     listing_kind,
+    same_section,
     section_of,
     site_url,
 )
@@ -70,7 +73,7 @@ logger = logging.getLogger(__name__)
 
 _ARCHIVE_YEAR = re.compile(r"/(\d{4})(?:/\d{2})?(?:\.html)?$")
 # A section in a sitemap entry's path: `cancerwise` or `publications/<name>`.
-_SECTION = r"(?:cancerwise|publications/[a-z0-9][a-z0-9-]*)"
+_SECTION = r"(?:cancerwise|publications/[A-Za-z0-9][A-Za-z0-9-]*)"
 # Kept on items: what a later re-fetch needs (conditional request) or a reader checks.
 _KEPT_HEADERS = ("ETag", "Last-Modified", "Content-Type", "Date", "Location")
 # Responses the spider wants to see rather than have HttpErrorMiddleware drop.
@@ -125,7 +128,7 @@ class CancerwiseSpider(SitemapSpider):
     # extension-less ones of its redesign (Edge Delivery Services); everything else in
     # a sitemap is ignored. `sitemap_filter` has checked each entry with crawler.urls.
     sitemap_rules = [
-        (r"\.h00-\d+\.html$", "parse_article"),
+        (r"\.h\d\d-\d+\.html$", "parse_article"),
         (rf"/{_SECTION}/\d{{4}}(?:/\d{{2}})?(?:\.html)?$", "parse_listing"),
         (rf"/{_SECTION}/[^/.?#]+$", "parse_article"),
     ]
@@ -133,6 +136,7 @@ class CancerwiseSpider(SitemapSpider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sections: list[str] = ["cancerwise"]
+        self._new_sections: list[str] = []  # spelled by the site otherwise than configured
         self.mode = "incremental"
         self.follow_tags = False
         self.limit = 0
@@ -145,9 +149,14 @@ class CancerwiseSpider(SitemapSpider):
         # (requested or counted as seen): an article is decided once per run.
         self._listed: set[str] = set()
         self._decided = Decided()
+        # Every coded article URL discovery lists, by slug key: twins (one slug live
+        # under two codes) are two articles (`crawler.urls.choose_article_key`).
+        self._listed_urls: dict[str, set[str]] = {}
+        self._holders: dict[str, str] = {}  # article key -> the URL it was last fetched at
+        self._twin_keys: set[str] = set()
         self._listing_links: dict[str, str] = {}
         self._listing_urls: set[str] = set()
-        self._seen_urls: list[str] = []
+        self._seen: list[tuple[str, str]] = []
         self._article_requests = 0
         self._phase = "discovery"
         self.root: str | None = None  # host:port of the replay root, if any
@@ -184,6 +193,7 @@ class CancerwiseSpider(SitemapSpider):
         self.root = root_netloc(crawler)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
         self.known, self.known_listings = self._read_known(settings.get("ARCHIVE_DB_URL"))
+        self._holders = {key: known.last_url for key, known in self.known.items()}
         self.worker = settings.get("ARCHIVE_ROLE") == "worker"
         self.parser = ParserPool.from_crawler(crawler)
 
@@ -239,11 +249,12 @@ class CancerwiseSpider(SitemapSpider):
             elif request.callback == self.parse_listing:
                 yield from self._new_listing(request.url)
             else:
-                yield self._article_request(request.url)
-        if self._seen_urls:
-            self.crawler.stats.inc_value("archive/discovery/not_modified", len(self._seen_urls))
-            yield SeenArticles(self._seen_urls)
-            self._seen_urls = []
+                yield self._article_request(request.url, self._key_of(request.url))
+        yield from self._section_entries()
+        if self._seen:
+            self.crawler.stats.inc_value("archive/discovery/not_modified", len(self._seen))
+            yield SeenArticles(self._seen)
+            self._seen = []
 
     def _sitemap_problem(self, response: Response) -> str | None:
         """Why this response is not a sitemap to read, or None when it is one."""
@@ -280,6 +291,7 @@ class CancerwiseSpider(SitemapSpider):
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         """Keep the entries to fetch; the rest of this run's sitemap decisions live here."""
+        ours = []
         for entry in entries:
             loc = entry.get("loc") or ""
             if not loc:
@@ -289,8 +301,17 @@ class CancerwiseSpider(SitemapSpider):
                 # store that host's page under the site's URL.
                 self.crawler.stats.inc_value("archive/discovery/offsite_entries")
                 continue
-            if section_of(loc) not in self.sections:
+            section = section_of(loc)
+            if not same_section(section, self.sections):
                 continue
+            self._spell_section(section)
+            if is_article_url(loc):
+                self._list_article(loc)
+            ours.append(entry)
+        # The whole sitemap is listed before any of it is decided: a twin's key depends
+        # on the other twins, wherever the sitemap lists them.
+        for entry in ours:
+            loc = entry["loc"]
             if is_article_url(loc):
                 if self._want_sitemap_article(loc, entry.get("lastmod")):
                     yield entry
@@ -301,7 +322,7 @@ class CancerwiseSpider(SitemapSpider):
 
     def _want_sitemap_article(self, loc: str, lastmod_text: str | None) -> bool:
         lastmod = parse_lastmod(lastmod_text)
-        key = article_key(loc)
+        key = self._key_of(loc)
         self._listed.add(key)
         if key in self._decided:
             return False
@@ -310,9 +331,47 @@ class CancerwiseSpider(SitemapSpider):
             return False
         if is_fresh(lastmod_text, self.known.get(key), loc, mode=self.mode):
             self._decided.decide(key, "seen")
-            self._seen_urls.append(canonicalize(loc))  # counted when their item leaves
+            self._seen.append((key, canonicalize(loc)))  # counted when their item leaves
             return False
         return self._claim_article(key)
+
+    # --- Sections and identities --------------------------------------------------------
+
+    def _spell_section(self, section: str | None) -> None:
+        """The site's own spelling of a section the user typed in another case
+        (`publications/advanceteam` for `publications/AdvanceTeam`): its entry pages are
+        asked for under the site's spelling too (`_section_entries`)."""
+        if section is None or section in self.sections:
+            return
+        self.sections.append(section)
+        self._new_sections.append(section)
+
+    def _section_entries(self) -> Iterator[Request]:
+        for section in self._new_sections:
+            for path in (f"/{section}.html", f"/{section}.dir.html"):
+                if f"{SITE}{path}" not in self._listing_urls:
+                    self._listing_urls.add(f"{SITE}{path}")
+                    yield self._listing_request(f"{SITE}{path}", dont_filter=True, entry=True)
+        self._new_sections.clear()
+
+    def _list_article(self, url: str) -> None:
+        """`url` is a live article URL by this run's discovery (a sitemap or a listing)."""
+        if article_code(url) is not None:
+            self._listed_urls.setdefault(article_key(url), set()).add(canonicalize(url))
+
+    def _key_of(self, url: str) -> str:
+        """The key of the article at `url`, by the one rule of identity."""
+        slug_key = article_key(url)
+        key = choose_article_key(url, self._listed_urls.get(slug_key, ()), self._holders)
+        if key != slug_key and key not in self._twin_keys:
+            self._twin_keys.add(key)
+            self.crawler.stats.inc_value("archive/discovery/twins")
+            if key not in self._holders:
+                logger.info(
+                    "twin: %(url)s is another article than %(slug)s, archived as %(key)s",
+                    {"url": url, "slug": slug_key, "key": key},
+                )
+        return key
 
     def _want_archive(self, url: str) -> bool:
         match = _ARCHIVE_YEAR.search(url)
@@ -331,8 +390,8 @@ class CancerwiseSpider(SitemapSpider):
         self._article_requests += 1
         return True
 
-    def _article_request(self, url: str, recheck: bool = False) -> Request:
-        headers = conditional_headers(self.known.get(article_key(url)), url, mode=self.mode)
+    def _article_request(self, url: str, key: str, recheck: bool = False) -> Request:
+        headers = conditional_headers(self.known.get(key), url, mode=self.mode)
         return Request(
             url,
             callback=self.parse_article,
@@ -341,6 +400,7 @@ class CancerwiseSpider(SitemapSpider):
             priority=_PRIORITY_ARTICLE,
             meta={
                 "kind": "article",
+                "article_key": key,
                 "recheck": recheck,
                 "handle_httpstatus_list": _ARTICLE_STATUSES,
             },
@@ -372,7 +432,11 @@ class CancerwiseSpider(SitemapSpider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[PageItem]:
         url = canonicalize(response.url)
-        if response.status in (404, 410) and article_key(url) not in self.known:
+        key = response.meta.get("article_key")
+        if key is None or article_key(url) != article_key(key):
+            # Redirected to another slug: the page where it now is says which article.
+            key = self._key_of(url)
+        if response.status in (404, 410) and key not in self.known:
             # A listing's link to a page that does not exist: nothing to mark removed.
             self.crawler.stats.inc_value("archive/broken_links")
             logger.info(
@@ -380,6 +444,7 @@ class CancerwiseSpider(SitemapSpider):
             )
             return
         item = self._item(response, PageKind.ARTICLE, url=url)
+        item.article_key = key
         if response.status == 200:
             await self._read(item)
         yield item
@@ -425,10 +490,10 @@ class CancerwiseSpider(SitemapSpider):
     ) -> Iterator[Request]:
         kind = record.get("listing_kind")
         for link in record.get("article_links", []):
-            if section_of(link) in self.sections:
+            if same_section(section_of(link), self.sections):
                 yield from self._listing_article(link)
         for link in record.get("archive_links", []):
-            if section_of(link) in self.sections and self._want_archive(link):
+            if same_section(section_of(link), self.sections) and self._want_archive(link):
                 yield from self._new_listing(link)
         next_page = record.get("next_page")
         # Every run reads first pages (tag counts, new articles); the rest of a long
@@ -458,7 +523,7 @@ class CancerwiseSpider(SitemapSpider):
         page = Selector(body=response.body, encoding=response.encoding, type="html")
         for href in page.css(selector).getall():
             link = site_url(response.urljoin(href))
-            if section_of(link) in self.sections and listing_kind(link) in kinds:
+            if same_section(section_of(link), self.sections) and listing_kind(link) in kinds:
                 yield link.split("?", 1)[0]  # a first page: next pages come from it
 
     def _new_listing(self, url: str) -> Iterator[Request]:
@@ -469,15 +534,16 @@ class CancerwiseSpider(SitemapSpider):
             yield self._listing_request(url)
 
     def _listing_article(self, url: str) -> Iterator[Request]:
-        key = article_key(url)
-        self._listed.add(key)
-        if key in self._decided:
-            return
+        self._list_article(url)
         if self._phase == "discovery":
-            # The sitemap may still list it with a lastmod that spares the fetch.
-            self._listing_links.setdefault(key, url)
-        elif self._claim_article(key):
-            yield self._article_request(url)
+            # The sitemap may still list it with a lastmod that spares the fetch, and
+            # its key waits for every twin discovery lists.
+            self._listing_links.setdefault(canonicalize(url), url)
+            return
+        key = self._key_of(url)
+        self._listed.add(key)
+        if self._claim_article(key):
+            yield self._article_request(url, key)
 
     def _item(self, response: Response, kind: PageKind, url: str) -> PageItem:
         headers = {}
@@ -540,9 +606,11 @@ class CancerwiseSpider(SitemapSpider):
         requests: list[Request] = []
         if self._phase == "discovery":
             self._phase = "listing-links"
-            for key, url in self._listing_links.items():
+            for url in self._listing_links.values():
+                key = self._key_of(url)
+                self._listed.add(key)
                 if self._claim_article(key):
-                    requests.append(self._article_request(url))
+                    requests.append(self._article_request(url, key))
             self._listing_links.clear()
         if not requests and self._phase == "listing-links":
             self._phase = "recheck"
@@ -563,11 +631,11 @@ class CancerwiseSpider(SitemapSpider):
                 continue
             if known.status in ("removed", "gone"):
                 continue
-            if section_of(known.last_url) not in self.sections:
+            if not same_section(section_of(known.last_url), self.sections):
                 continue
             if self._claim_article(key):
                 self.crawler.stats.inc_value("archive/discovery/rechecks")
-                yield self._article_request(known.last_url, recheck=True)
+                yield self._article_request(known.last_url, key, recheck=True)
 
 
 def is_robots_refusal(failure: Failure) -> bool:
