@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 EXIT_COMPLETED = 0
 EXIT_ERRORS = 1
 EXIT_INTERRUPTED = 3
+# 4 is kept for another kind of degraded run. robots.txt answered 5xx or not at all
+# (RFC 9309: every page disallowed): the crawl fetched nothing and the run is failed.
+EXIT_ROBOTS_UNAVAILABLE = 5
 
 
 def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
@@ -180,6 +183,10 @@ def run_crawl(overrides: dict[str, Any], live: bool = False) -> dict[str, Any]:
 
 
 def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
+    from crawler.middlewares.robots import ROBOTS_UNAVAILABLE
+
+    if numbers.get("finish_reason") == ROBOTS_UNAVAILABLE:
+        return EXIT_ROBOTS_UNAVAILABLE
     if numbers.get("status") == "interrupted" or numbers.get("finish_reason") in (
         "shutdown",
         "killed",
@@ -191,6 +198,22 @@ def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
     if numbers.get("error_rate", 0.0) > max_error_rate:
         return EXIT_ERRORS
     return EXIT_COMPLETED
+
+
+def tell_robots_unavailable(stats: dict[str, Any]) -> bool:
+    """The one `error:` line of a crawl that stopped on its robots.txt (stderr); whether
+    it did."""
+    from crawler.middlewares.robots import UNAVAILABLE_STAT
+
+    why = stats.get(UNAVAILABLE_STAT)
+    if why:
+        click.echo(
+            f"error: robots.txt unavailable ({why}): RFC 9309 reads that as every page "
+            "disallowed, so nothing was crawled and the run is failed (nothing removed); "
+            "run again when the site answers",
+            err=True,
+        )
+    return bool(why)
 
 
 # What Scrapy keeps in a JOBDIR (the frontier, the request fingerprints, spider state).
@@ -332,6 +355,7 @@ def crawl_and_report(
         delivery = after_crawl(db_url, numbers, list(alerts.urls), alerts.fields)
         numbers["notifications"] = delivery.as_dict()
     report(numbers, as_json, db_url if show_db or as_json else None, title)
+    tell_robots_unavailable(stats)
     return exit_status(numbers, max_error_rate)
 
 
@@ -567,6 +591,7 @@ def distributed_crawl_and_report(
         run = numbers.get("run") or {}
         title = f"run {run.get('id')}: {run.get('pages_fetched')} pages by these processes"
         console().print(table(title, numbers["workers"], WORKER_COLUMNS))
+    tell_robots_unavailable(stats)
     return exit_status(numbers, max_error_rate)
 
 

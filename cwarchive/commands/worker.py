@@ -17,12 +17,14 @@ import click
 from cwarchive.commands.crawl import (
     EXIT_COMPLETED,
     EXIT_INTERRUPTED,
+    EXIT_ROBOTS_UNAVAILABLE,
     check_archive,
     check_site_root,
     crawl_overrides,
     report,
     run_crawl,
     settings_option,
+    tell_robots_unavailable,
 )
 from cwarchive.options import db_option, json_option
 from cwarchive.output import emit
@@ -81,7 +83,8 @@ def worker_command(
     """Join the open run of a shared frontier and take requests from it.
 
     Waits for `cwarchive crawl --frontier` to open a run, takes part in it until the
-    frontier is drained, then exits 0 (3 when interrupted). What it had taken and not
+    frontier is drained, then exits 0 (3 when interrupted, 5 when robots.txt answered
+    5xx or not at all: this process then fetched nothing). What it had taken and not
     saved when it dies is handed to another process once its lease runs out.
 
     \b
@@ -123,6 +126,8 @@ def worker_command(
     numbers = figures(stats)
     numbers["status"] = stats.get("archive/run_status")
     report(numbers, as_json, db, f"worker of run {run['id']}")
+    if tell_robots_unavailable(stats):
+        sys.exit(EXIT_ROBOTS_UNAVAILABLE)
     finished = numbers.get("finish_reason") == "finished"
     sys.exit(EXIT_COMPLETED if finished else EXIT_INTERRUPTED)
 
