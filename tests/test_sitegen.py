@@ -127,14 +127,18 @@ def test_redesign_has_no_classes_and_the_same_content_hash() -> None:
 MOVED_FIELDS = {"url", "canonical_url", "filed_month"}
 
 
-def test_every_article_case_has_a_block_markup_twin() -> None:
+TWIN_SUFFIXES = ("-blocks", "-eds", "-eds-authored")
+
+
+@pytest.mark.parametrize("suffix", TWIN_SUFFIXES)
+def test_every_article_case_has_a_block_markup_twin(suffix: str) -> None:
     by_name = {case.name: case for case in cases()}
     articles = [n for n, case in by_name.items() if case.expected().get("page_type") == "article"]
-    twins = [name for name in articles if name.endswith("-blocks")]
-    originals = [name for name in articles if not name.endswith(("-blocks", "-redesign"))]
-    assert sorted(twins) == sorted(f"{name}-blocks" for name in originals)
+    twins = [name for name in articles if name.endswith(suffix)]
+    originals = [name for name in articles if not name.endswith((*TWIN_SUFFIXES, "-redesign"))]
+    assert sorted(twins) == sorted(f"{name}{suffix}" for name in originals)
     for name in originals:
-        original, twin = by_name[name].expected(), by_name[f"{name}-blocks"].expected()
+        original, twin = by_name[name].expected(), by_name[f"{name}{suffix}"].expected()
         assert {k for k in original if original[k] != twin[k]} <= MOVED_FIELDS, name
         assert twin["content_hash"] == original["content_hash"], name
         assert twin["article_key"] == original["article_key"], name

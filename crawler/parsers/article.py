@@ -5,6 +5,12 @@ Everything is read from the visible text patterns the site has kept for a decade
 `Key takeaways`), with og/JSON-LD metadata and the redesign's (Edge Delivery Services)
 metadata as fallbacks, so a redesign that drops the class names or builds the page of
 blocks parses to the same record.
+
+Some pages show the header lines unlabelled: EDS's `article-header` (author link,
+`8 minute read`, `June 08, 2026`) and `byline` (reviewer links, then the date), and the
+2013 pages (the date alone where `N minute read | Published` stands). Those rows are
+known by their order right under the h1; a date shown bare gives way to the EDS
+metadata (`publishdate`, `reviewdate`) where the page has it.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 from lxml import etree
 
 from crawler.parsers.blocks import SKIP_TAGS, Block, iter_blocks
-from crawler.parsers.dates import DATE_IN_TEXT, parse_date
+from crawler.parsers.dates import DATE_IN_TEXT, DATE_ONLY, parse_date
 from crawler.parsers.errors import PageError
 from crawler.parsers.facets import Facets, read_facets
 from crawler.parsers.metadata import PageMetadata
@@ -35,6 +41,11 @@ _REVIEWED = re.compile(
 )
 _BYLINE = re.compile(r"^\s*by\s+(?P<who>\S.*)$", re.IGNORECASE | re.DOTALL)
 _MAX_BYLINE = 200
+# An unlabelled row: the read time alone (`8 minute read`), or everyone in it (a byline).
+_READ_TIME_ALONE = re.compile(r"^(\d+)\s*-?\s*min(?:ute)?s?\.?\s+read$", re.IGNORECASE)
+_WHOLE_ROW = re.compile(r"^\s*(?P<who>\S.*?)\s*$", re.DOTALL)
+# Blocks that end the header rows: the body has begun.
+_BODY_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "li", "blockquote", "table"})
 _KEY_TAKEAWAYS = re.compile(r"^key\s+takeaways?\s*:?$", re.IGNORECASE)
 # Where the article body ends: the related-stories list and the site's promo bands.
 _BODY_END = re.compile(
@@ -64,9 +75,20 @@ def parse_article(
         raise PageError("no title")
 
     header = _HeaderLines.find(blocks, h1_index)
-    published = header.published or meta.published_fallback()
+    # A labelled line first; the EDS metadata where the page shows the date bare or not
+    # at all; then the bare date; then the older metadata (JSON-LD, article:*).
+    published = (
+        header.published
+        or meta.eds_published()
+        or header.bare_published
+        or meta.published_fallback()
+    )
     if not published:
         raise PageError("no published date")
+    reviewed = header.reviewed or meta.eds_reviewed() or header.bare_reviewed
+    reviewers = header.reviewers(url) if reviewed else []
+    if reviewed and not reviewers:
+        reviewers = [{"name": name, "url": None} for name in meta.eds_reviewers()]
 
     body_start = max(header.last_index, h1_index if h1_index is not None else -1) + 1
     key_takeaways, body_blocks = _body((b for _, b in blocks.from_index(body_start)), facets)
@@ -85,10 +107,10 @@ def parse_article(
         "authors": [r["name"] for r in header.authors(url)]
         if header.byline is not None
         else meta.authors_fallback(),
-        "read_minutes": header.read_minutes,
+        "read_minutes": header.read_minutes or meta.eds_read_minutes(),
         "published": published,
-        "reviewed": header.reviewed,
-        "reviewers": header.reviewers(url),
+        "reviewed": reviewed,
+        "reviewers": reviewers,
         "filed_month": _filed_month(root, meta),
         "key_takeaways": key_takeaways,
         "headings": [b.text for b in body_blocks if b.tag in ("h2", "h3")],
@@ -136,14 +158,26 @@ def _before(element: etree._Element | None) -> set[etree._Element]:
 
 
 class _HeaderLines:
-    """The byline, the read-time/published line and the review line after the h1."""
+    """The byline, the read-time/published line and the review line after the h1.
+
+    Labelled lines are found anywhere in the first `_HEADER_WINDOW` blocks. Unlabelled
+    rows count only in the header zone, the short blocks from the h1 to the first that
+    looks like body (a heading, a list, a quote, a long paragraph), and only in their
+    order: the first bare date is the published date; a row just before the read time
+    or that date, right under the h1, is the byline; a row after it followed by a bare
+    date is the reviewer(s) and the reviewed date.
+    """
 
     def __init__(self) -> None:
         self.byline: Block | None = None
+        self.byline_pattern = _BYLINE
         self.read_minutes: int | None = None
         self.published: str | None = None
+        self.bare_published: str | None = None
         self.review: Block | None = None
+        self.review_pattern = _REVIEWED
         self.reviewed: str | None = None
+        self.bare_reviewed: str | None = None
         self.last_index = -1
 
     @classmethod
@@ -151,6 +185,10 @@ class _HeaderLines:
         lines = cls()
         start = h1_index + 1 if h1_index is not None else 0
         byline_candidate: tuple[int, Block] | None = None
+        published_index: int | None = None
+        # The header zone's unlabelled rows: (index, block, kind: time, date or text).
+        rows: list[tuple[int, Block, str]] = []
+        in_zone = h1_index is not None
         for index, block in islice(blocks.from_index(start), _HEADER_WINDOW):
             text = block.text
             if lines.published is None and (match := _PUBLISHED.search(text)):
@@ -158,8 +196,7 @@ class _HeaderLines:
                 minutes = _READ_TIME.search(text)
                 lines.read_minutes = int(minutes.group(1)) if minutes else None
                 lines.last_index = max(lines.last_index, index)
-                if byline_candidate:
-                    lines.byline = byline_candidate[1]
+                published_index = index
             elif lines.review is None and (match := _REVIEWED.search(text)):
                 lines.review = block
                 lines.reviewed = parse_date(match["date"])
@@ -171,26 +208,81 @@ class _HeaderLines:
                 and _BYLINE.match(text)
             ):
                 byline_candidate = (index, block)
+            elif in_zone and not block.in_chrome:
+                in_zone = _is_header_row(block)
+                if in_zone:
+                    rows.append((index, block, _row_kind(text)))
             if lines.published and lines.review:
                 break
-        if lines.byline is None and byline_candidate and byline_candidate[0] <= start + 3:
-            lines.byline = byline_candidate[
-                1
-            ]  # no read-time line: trust only a byline right under the h1
+        if rows:
+            published_index = lines._read_rows(rows, start, published_index)
+        if byline_candidate and (
+            (published_index is not None and byline_candidate[0] < published_index)
+            or byline_candidate[0] <= start + 3  # no date line: only right under the h1
+        ):
+            lines.byline = byline_candidate[1]
+            lines.byline_pattern = _BYLINE
         if lines.byline is not None:
             # The first equal block (as list.index finds it) is among those read.
             lines.last_index = max(lines.last_index, blocks.read.index(lines.byline))
         return lines
 
+    def _read_rows(
+        self, rows: list[tuple[int, Block, str]], start: int, published_index: int | None
+    ) -> int | None:
+        """Read the unlabelled rows; returns the published line's index."""
+        kinds = {index: kind for index, _, kind in rows}
+        for index, block, kind in rows:
+            if kind == "time" and (minutes := _READ_TIME_ALONE.match(block.text)):
+                if self.read_minutes is None:
+                    self.read_minutes = int(minutes.group(1))
+            elif kind == "date" and published_index is None:
+                self.bare_published = parse_date(block.text)
+                published_index = index
+            elif kind == "date" and self.review is None and kinds.get(index - 1) == "text":
+                # The row before it names the reviewer(s), unless it is the byline.
+                if index - 1 > published_index:
+                    self.review = next(b for i, b, _ in rows if i == index - 1)
+                    self.review_pattern = _WHOLE_ROW
+                    self.bare_reviewed = parse_date(block.text)
+            elif (
+                kind == "text"
+                and index == start
+                and self.byline is None
+                and kinds.get(index + 1) in ("time", "date")
+            ):
+                self.byline = block
+                self.byline_pattern = _WHOLE_ROW
+            else:
+                continue
+            self.last_index = max(self.last_index, index)
+        return published_index
+
     def authors(self, base_url: str) -> list[Reviewer]:
         if self.byline is None:
             return []
-        return _people_in(self.byline.element, _BYLINE, base_url)
+        return _people_in(self.byline.element, self.byline_pattern, base_url)
 
     def reviewers(self, base_url: str) -> list[Reviewer]:
         if self.review is None:
             return []
-        return _people_in(self.review.element, _REVIEWED, base_url)
+        return _people_in(self.review.element, self.review_pattern, base_url)
+
+
+def _is_header_row(block: Block) -> bool:
+    """A short block that is no body (heading, list item, quote, key takeaways)."""
+    text = block.text
+    return (
+        block.tag not in _BODY_TAGS and len(text) <= _MAX_BYLINE and not _KEY_TAKEAWAYS.match(text)
+    )
+
+
+def _row_kind(text: str) -> str:
+    if _READ_TIME_ALONE.match(text):
+        return "time"
+    if len(text) <= 40 and DATE_ONLY.match(text) and parse_date(text):
+        return "date"
+    return "text"
 
 
 def _pieces(element: etree._Element) -> list[tuple[str, str | None]]:

@@ -34,12 +34,15 @@ CHROME_TAGS = frozenset({"nav", "footer", "aside", "form", "dialog"})
 CONTENT_TAGS = frozenset({"article", "main"})
 # Edge Delivery Services builds a page of blocks (`main > div > div.<name>`, rows and
 # cells as nested divs). Blocks with these names are page furniture, never content:
-# metadata, navigation, sharing, sign-up forms, sidebars, promotions, calls to action.
+# metadata, navigation, sharing, sign-up forms, sidebars, promotions, calls to action,
+# related-article cards; and any block in the `rail` or `promo` variant (`quote rail`,
+# `cards promo`): the site's side rail and promotion bands, whatever the block.
 _CHROME_BLOCK = re.compile(
     r"^(?:metadata|section-metadata|breadcrumbs?|header|footer|nav|[\w-]+-nav|share|"
     r"social-share|newsletter[\w-]*|subscribe[\w-]*|sidebar[\w-]*|promo[\w-]*|related[\w-]*|"
-    r"(?:[\w-]+-)?cta)$"
+    r"article-cards|(?:[\w-]+-)?cta)$"
 )
+_CHROME_VARIANTS = frozenset({"rail", "promo"})
 
 
 def collapse(text: str | None) -> str:
@@ -175,7 +178,7 @@ def _is_chrome_block(element: etree._Element) -> bool:
     may look alike, are never read this way.
     """
     names = (element.get("class") or "").split()
-    if not names or not _CHROME_BLOCK.match(names[0]):
+    if not names or not (_CHROME_BLOCK.match(names[0]) or _CHROME_VARIANTS.intersection(names)):
         return False
     section = element.getparent()
     if section is not None and (section.get("class") or "").endswith("-wrapper"):

@@ -2,8 +2,9 @@
 
 Durable signal: a list whose items read `Label (N)` (linked to a `cq:tags` facet page
 where the page has links). The group is the nearest heading-like text before the
-list: the `Diseases` link of the AEM accordion, an `<h2>` in a redesign, or a
-count-less item of the same list in a flattened rendering.
+list: the `Diseases` link of the AEM accordion, an `<h2>` in a redesign, a count-less
+item of the same list in a flattened rendering, or the text of the item that holds the
+list (EDS's `section-nav`: `<li>Diseases<ul>...</ul></li>`).
 """
 
 from __future__ import annotations
@@ -73,6 +74,8 @@ def read_facets(root: etree._Element) -> Facets:
             continue
         text = collapse(_TEXT(item))
         match = _LABEL_COUNT.match(text)
+        if match and "(" in match["label"] and _holds_list(item):
+            continue  # a group item: its text runs on into its list's counts
         if not match:
             if text and len(text) <= 60 and not item.xpath(".//li"):
                 last_group_item[parent] = text  # a group heading inside a flat list
@@ -121,8 +124,20 @@ def _all_items_counted(list_element: etree._Element) -> bool:
     return len(items) >= 3 and counted >= len(items) - 1
 
 
+def _holds_list(item: etree._Element) -> bool:
+    return any(child.tag in _LIST_TAGS for child in item.iter())
+
+
 def _heading_before(list_element: etree._Element) -> tuple[str, etree._Element] | None:
-    """The nearest short text before the list (and its element), up at most three levels."""
+    """The nearest short text before the list (and its element), up at most three levels.
+
+    A list inside a list item is that item's group: its heading is the item's own text.
+    """
+    parent = list_element.getparent()
+    if parent is not None and parent.tag == "li" and parent.text and parent.text.strip():
+        text = collapse(parent.text)
+        if len(text) <= 60 and not _LABEL_COUNT.match(text):
+            return text, parent
     node = list_element
     for _ in range(4):
         sibling = node.getprevious()

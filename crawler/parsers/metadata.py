@@ -1,8 +1,10 @@
 """What the page says about itself: `<head>` (title, meta, og:*, canonical, JSON-LD) and
-the metadata of Edge Delivery Services (the `div.metadata` block and the meta tags it
-becomes: `article:published_time`, `author`, ...).
+the metadata of Edge Delivery Services (the `div.metadata` block of an authored page and
+the meta tags EDS serves it as: `template`, `author`, `publishdate`, `readtime`,
+`reviewer`, `reviewdate`, ...).
 
-These are fallbacks for what the visible page does not show; they never override it.
+These fill what the visible page does not show, or shows unlabelled (a bare date); they
+never override a labelled line (`Published DATE`, `Last reviewed by ... on DATE`).
 Only what a record field can take is read: `article:modified_time` is when the page was
 edited, not a review (`reviewed` comes from the review line alone), and the record
 carries no article tags (`article:tag`, `keywords`): the facet pages are their source.
@@ -25,6 +27,14 @@ from crawler.parsers.people import split_people
 # Keys of the metadata block (lower-cased) that name the same thing.
 _PUBLISHED_KEYS = ("published", "publication date", "published date", "date")
 _AUTHOR_KEYS = ("author", "authors")
+# The EDS article metadata (block rows, lower-cased; the meta tags use the first name).
+_PUBLISHDATE_KEYS = ("publishdate", "publish date")
+_READTIME_KEYS = ("readtime", "read time")
+_REVIEWDATE_KEYS = ("reviewdate", "review date")
+_REVIEWER_KEYS = ("reviewer", "reviewers")
+# `blog-article` on the site; any `*-article` template is an article page.
+_ARTICLE_TEMPLATE = re.compile(r"^(?:[\w-]+-)?article$", re.IGNORECASE)
+_LEADING_NUMBER = re.compile(r"^\s*(\d{1,3})\b")
 # What XPath's normalize-space() counts as whitespace, between class names.
 _CLASS_SEPARATOR = re.compile(r"[ \t\n\r]+")
 _HEAD_TAGS = ("title", "meta", "link", "script")
@@ -41,7 +51,13 @@ class PageMetadata:
     json_ld_article: dict[str, Any] = field(default_factory=dict)
     # Edge Delivery Services: the meta tags its metadata block becomes, and the block.
     published_time: str | None = None  # article:published_time
-    author: str | None = None  # meta name=author
+    # meta name=... (the EDS metadata block's rows as served)
+    author: str | None = None
+    template: str | None = None
+    publishdate: str | None = None
+    readtime: str | None = None
+    reviewer: str | None = None
+    reviewdate: str | None = None
     # div.metadata (key -> value), read on first use: only fallbacks need it, and
     # finding it means looking at every div of the page.
     _block: dict[str, str] | None = field(default=None, repr=False, compare=False)
@@ -73,6 +89,14 @@ class PageMetadata:
         meta.og_image = first.get("og:image")
         meta.published_time = first.get("article:published_time")
         meta.author = first.get("author")
+        meta.template = first.get("template")
+        meta.publishdate = first.get("publishdate")
+        meta.readtime = first.get("readtime")
+        meta.reviewer = first.get("reviewer")
+        meta.reviewdate = first.get("reviewdate")
+        if meta.seo_title is None:
+            # An authored EDS page has no <title> yet: its metadata block's Title row.
+            meta.seo_title = meta.block.get("title")
         for link in found["link"]:
             href = link.get("href")
             if href is not None and "canonical" in (link.get("rel") or "").lower().split():
@@ -106,6 +130,30 @@ class PageMetadata:
     def authors_fallback(self) -> list[str]:
         """Author names the metadata gives (meta author, the block's Author row)."""
         return split_people(self.author or _first(self.block, _AUTHOR_KEYS) or "")
+
+    @property
+    def is_article_template(self) -> bool:
+        """EDS says the page is an article: template `blog-article` (meta tag or block row)."""
+        template = self.template or self.block.get("template")
+        return bool(template and _ARTICLE_TEMPLATE.match(template))
+
+    def eds_published(self) -> str | None:
+        """EDS `publishdate` (meta tag, else the block row), ISO."""
+        return parse_date(self.publishdate or _first(self.block, _PUBLISHDATE_KEYS))
+
+    def eds_reviewed(self) -> str | None:
+        """EDS `reviewdate` (meta tag, else the block row), ISO."""
+        return parse_date(self.reviewdate or _first(self.block, _REVIEWDATE_KEYS))
+
+    def eds_read_minutes(self) -> int | None:
+        """EDS `readtime` (`8` or `8 minute read`), else None."""
+        value = self.readtime or _first(self.block, _READTIME_KEYS)
+        match = _LEADING_NUMBER.match(value) if value else None
+        return int(match.group(1)) if match else None
+
+    def eds_reviewers(self) -> list[str]:
+        """EDS `reviewer` names (no links: the visible byline carries those)."""
+        return split_people(self.reviewer or _first(self.block, _REVIEWER_KEYS) or "")
 
 
 def _first(values: dict[str, str], keys: tuple[str, ...]) -> str | None:

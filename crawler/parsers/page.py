@@ -20,7 +20,8 @@ _NOT_FOUND = re.compile(
     r"|^(?:error )?404(?:\s*[-:|]|$)|^not found\b",
     re.IGNORECASE,
 )
-_H00_URL = re.compile(r"\.h00-\d+\.html$", re.IGNORECASE)
+# The site's article URLs: `.h00-<month code>.html`, publications `.h12-`...`.h37-`.
+_ARTICLE_CODE_URL = re.compile(r"\.h\d\d-\d+\.html$", re.IGNORECASE)
 _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 # No table of id attributes: nothing looks elements up by id, and building it is a
 # tenth of the parse.
@@ -78,13 +79,14 @@ def _article_or_listing(
 
     A title, a published date and a body make an article, whatever the path looks like
     (`.h00-N.html`, `.html` or none: the site is moving to extension-less URLs). Else
-    a page linking articles or showing facets is a listing. An `.h00-N.html` URL is
-    always an article's: a page there without an article's parts says why.
+    a page linking articles or showing facets is a listing. An `.hNN-N.html` URL is
+    always an article's, and so is a page whose EDS template says `blog-article`: a page
+    there without an article's parts says why, rather than pass for a listing.
     """
     try:
         return parse_article(root, meta, url, canonical_url)
     except PageError as not_an_article:
-        if _H00_URL.search(canonical_url):
+        if _ARTICLE_CODE_URL.search(canonical_url) or meta.is_article_template:
             raise
         listing = parse_listing(root, url, None)
         if listing["article_links"] or listing["tag_counts"]:

@@ -270,6 +270,33 @@ def zebrafish() -> ArticleFacts:
     )  # fmt: skip
 
 
+def holidays_2013() -> ArticleFacts:
+    """An article in the 2013 form: `BY MD Anderson`, the date alone (no read time, no
+    "Published"), the unnamed reviewer. The URL's code is 789 x 201312."""
+    return ArticleFacts(
+        slug="5-ways-to-stay-active-through-the-holidays",  # invented
+        h00="158835168",
+        title="5 ways to stay active through the holidays",
+        description="Short walks and small habits that keep you moving in a busy season.",
+        authors=["MD Anderson"],
+        read_minutes=None,
+        published=D(2013, 12, 16),
+        reviewed=D(2014, 1, 6),
+        reviewers=[UNNAMED],
+        bare_date=True,
+        body=[
+            ("p", "Parties, travel and cold weather can push exercise off the calendar. A "
+                  "few small habits keep you moving until January."),
+            ("li", "Take a walk after the big meal."),
+            ("li", "Park at the far end of the lot."),
+            ("li", "Plan one active outing with family."),
+            ("p", "Every bit of movement counts toward your weekly goal."),
+        ],
+        tags=["cancer-topics/prevention"],  # invented
+        topic="healthy-living",
+    )  # fmt: skip
+
+
 # Landing-page articles (../shared/reference/pages/cancerwise.html): real titles, URLs,
 # dates and topics. Bylines, reviewers, tags and bodies are invented.
 _LANDING: tuple[tuple[str, str, str, D, str], ...] = (

@@ -22,6 +22,7 @@ from cwarchive.testing.sitegen.articles import (
     D,
     colorectal,
     drug_hunter,
+    holidays_2013,
     insomnia,
     landing_articles,
     melanoma_seed,
@@ -94,7 +95,7 @@ def _article_case(
     site = small_site()
     shown = facets if facets is not None else list(site.facets)
     related = _related_for(site, facts)
-    if facts.markup == "blocks":
+    if facts.markup != "site" and facts.markup != "redesign":
         related = [moved(r) for r in related]  # the site moved as a whole
     return Case(
         name,
@@ -132,6 +133,11 @@ def _error_case(name: str, about: str, url: str, html: Callable[[], bytes], reas
 def moved(facts: ArticleFacts) -> ArticleFacts:
     """The article after the move to Edge Delivery Services: extension-less, in blocks."""
     return replace(facts, h00="", markup="blocks")
+
+
+def on_eds(facts: ArticleFacts, authored: bool = False) -> ArticleFacts:
+    """The article on Edge Delivery Services as SITE.md describes it, at its new URL."""
+    return replace(facts, h00="", markup="eds-authored" if authored else "eds")
 
 
 def _truncated(facts: ArticleFacts) -> Callable[[], bytes]:
@@ -189,6 +195,9 @@ def cases() -> list[Case]:
         ("social-work-no-image", "no image at all: no filed month, no call to action",
          no_image),
         ("cytokine-storm", "a short recent article", cytokine),
+        ("holidays-2013-date-alone",
+         "2013 form: BY MD Anderson, the date alone (no read time), unnamed reviewer",
+         holidays_2013()),
     ]  # fmt: skip
     # Every article again as the site serves it after its move: block markup at an
     # extension-less URL, the same record but for the URL fields and the filed month
@@ -199,8 +208,16 @@ def cases() -> list[Case]:
         for name, about, facts in dash
         if facts.markup == "site"
     ]
+    # And as SITE.md describes EDS: unlabelled header rows, metadata as meta tags (served)
+    # or as the `metadata` block in <main> (authored). The same record, the same hash.
+    eds = [
+        (f"{name}-eds{suffix}", f"{about}; EDS {form}", on_eds(facts, authored))
+        for authored, suffix, form in ((False, "", "as served"), (True, "-authored", "as authored"))
+        for name, about, facts in dash
+        if facts.markup == "site"
+    ]
     out = []
-    for name, about, facts in dash + twins:
+    for name, about, facts in dash + twins + eds:
         facets = seed_facets if facts.section.startswith("publications/") else None
         out.append(_article_case(name, about, facts, facets))
     facet = "/cancerwise.dir.html/category/content/cq:tags/md-anderson/cancer-topics/treatment"
@@ -262,8 +279,10 @@ def _readme(index: dict[str, str]) -> str:
 
 Written by `cwarchive fixtures pages` from `cwarchive/testing/sitegen/cases.py`: do not
 edit by hand. Each `<case>.html` is a page in the site's markup (or the class-free
-redesign, or the block markup of Edge Delivery Services: the `*-blocks` cases, each the
-twin of the case without the suffix, at its extension-less URL); `<case>.json` is the
+redesign, or a block markup of Edge Delivery Services: the `*-blocks` cases, each the
+twin of the case without the suffix, at its extension-less URL; or EDS as SITE.md
+describes it: the `*-eds` cases as served, metadata as `<meta>` tags, and the
+`*-eds-authored` cases with the `metadata` block in `<main>`, twins too); `<case>.json` is the
 record `parse_page(html, url)` must return, computed from the same facts by the rules
 of `docs/record.md` (or `{{"error": reason}}` for a page that must fail); `<case>.url`
 is the URL to parse it with (the record's `url`).

@@ -54,7 +54,7 @@ def article_record(
         else [],
         # Block markup serves images as `media_<hash>`: no content path, no month.
         "filed_month": None
-        if facts.image == "none" or facts.markup == "blocks"
+        if facts.image == "none" or facts.markup in ("blocks", "eds", "eds-authored")
         else "{:04d}-{:02d}".format(*facts.filed_month),
         "key_takeaways": [normal(plain(item)) for item in facts.key_takeaways],
         "headings": [text for tag, text in body_blocks if tag in ("h2", "h3")],

@@ -125,7 +125,7 @@ class ArticleFacts:
     """One article as the site shows it (every field of the record comes from here)."""
 
     slug: str
-    h00: str  # "" for the extension-less URL `/<section>/<slug>`
+    h00: str  # the code's number; "" for the extension-less URL `/<section>/<slug>`
     title: str
     published: dt.date
     section: str = "cancerwise"
@@ -143,17 +143,25 @@ class ArticleFacts:
     # Rendering choices that do not change the record.
     call_to_action: bool = True
     image: str = "og"  # og: og:image and img; img: img src only; none
-    # site (the AEM template), redesign (class-free) or blocks (Edge Delivery Services)
+    # site (the AEM template), redesign (class-free), blocks (a block design), eds and
+    # eds-authored (Edge Delivery Services as SITE.md describes it: served, authored)
     markup: str = "site"
+    # The 2013 pages: the date alone where `N minute read | Published DATE` stands.
+    bare_date: bool = False
     # When the page last changed (sitemap lastmod, file mtime); default: publish/review.
     modified: dt.datetime | None = None
+    # The code's prefix: `h00` (Cancerwise's month codes), `h35` (a publication's year code).
+    code: str = "h00"
+    # A twin's key (its slug is live under another code too, another article): the slug
+    # key with the code it was first listed under kept (`crawler.urls.choose_article_key`).
+    twin_key: str = ""
 
     @property
     def path(self) -> str:
         if not self.h00:
             # The extension-less URL of Edge Delivery Services, where the site moves.
             return f"/{self.section}/{self.slug}"
-        return f"/{self.section}/{self.slug}.h00-{self.h00}.html"
+        return f"/{self.section}/{self.slug}.{self.code}-{self.h00}.html"
 
     @property
     def url(self) -> str:
@@ -161,7 +169,8 @@ class ArticleFacts:
 
     @property
     def key(self) -> str:
-        return f"{self.section}/{self.slug}"
+        """The article's key in the archive (and in `Site.articles`)."""
+        return self.twin_key or f"{self.section}/{self.slug}"
 
     @property
     def filed_month(self) -> tuple[int, int]:

@@ -11,7 +11,8 @@ One module per page kind; callers import the page functions from them:
 - `common`: escaping (`text`, `attr`, `rich`), the `<head>`, the facet sidebars
 - `chrome`: header, mega-menus, #EndCancer band, footer, and the page shells
 - `article`: the article page, site template and redesign (`article_page`)
-- `blocks`: the block markup of Edge Delivery Services (the article, the 404 page)
+- `blocks`: a block markup of Edge Delivery Services (the article, the 404 page)
+- `eds`: the article in EDS blocks as SITE.md describes them, served and authored
 - `listing`: directory, facet and author pages, archives (cards, pagination)
 - `landing`: the landing page
 - `other`: the 404 page and a newsroom page (pages the parser must refuse)

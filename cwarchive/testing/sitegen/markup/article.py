@@ -31,6 +31,7 @@ from cwarchive.testing.sitegen.markup.common import (
     sidebar,
     text,
 )
+from cwarchive.testing.sitegen.markup.eds import eds_article_page
 
 
 def article_page(
@@ -41,6 +42,8 @@ def article_page(
         return redesigned_article_page(facts, facets, related)
     if facts.markup == "blocks":
         return blocks_article_page(facts, facets, related)
+    if facts.markup in ("eds", "eds-authored"):
+        return eds_article_page(facts, facets, related, authored=facts.markup == "eds-authored")
     return site_article_page(facts, facets, related)
 
 
@@ -58,6 +61,9 @@ def site_article_page(
         else ""
     )
     read_time = f"{facts.read_minutes} minute read | " if facts.read_minutes else ""
+    dated = f"<span>{site_date(facts.published)}</span>"
+    if not facts.bare_date:
+        dated = f"{read_time}Published {dated}"
     image = ""
     if img_src:
         image = f"""                <div class="rail-media" data-section="feature-image">
@@ -120,7 +126,7 @@ def site_article_page(
                         </div>
                       </div>
                       <div class="blog-info margin">
-                        <p class="blog-readtime-date"><i class="fa fa-clock-readtime fa-1x"></i><span class="tab">{read_time}Published <span>{site_date(facts.published)}</span></span></p>
+                        <p class="blog-readtime-date"><i class="fa fa-clock-readtime fa-1x"></i><span class="tab">{dated}</span></p>
                       </div>
                     </div>
                   </div>
