@@ -77,7 +77,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     they had not shown; run 3 takes one of them away again."""
     path = tmp_path_factory.mktemp("browse") / "cwarchive.sqlite"
     for args in (
-        ("demo", "--db", str(path)),
+        ("demo", "--once", "--db", str(path)),
         (
             "ingest",
             str(PAGES / "walking-three-reviewers.html"),

@@ -257,16 +257,6 @@ def test_crawl_into_sqlite_and_postgresql(
     ]
 
 
-def test_demo_crawls_the_bundled_site(tmp_path: Path) -> None:
-    db = tmp_path / "demo.sqlite"
-    result = cli("demo", "--db", str(db), "--json")
-    numbers = json.loads(result.stdout)
-    assert numbers["status"] == "completed" and numbers["errors"] == 0
-    articles = query(db, "articles")
-    assert len(articles) == numbers["new"] == 29  # 28 Cancerwise, 1 Cancer Frontline
-    assert any(a["article_key"].startswith("publications/") for a in articles)
-
-
 @pytest.mark.parametrize(
     "args",
     [

@@ -80,10 +80,11 @@ def test_the_installed_package_is_not_the_checkout(installed: Path, tmp_path: Pa
 def test_demo_and_db_upgrade_from_an_empty_directory(installed: Path, tmp_path: Path) -> None:
     demo = run(installed, tmp_path, "demo", "--db", "x.sqlite", "--json")
     assert demo.returncode == 0, demo.stderr
-    numbers = json.loads(demo.stdout)
-    assert numbers["status"] == "completed"
-    assert numbers["errors"] == 0
-    # The same crawl as from the checkout: the generated site is the bundled one.
+    crawls = json.loads(demo.stdout)["crawls"]
+    assert [numbers["status"] for numbers in crawls] == ["completed", "completed"]
+    assert [numbers["errors"] for numbers in crawls] == [0, 0]
+    # The same crawls as from the checkout: the generated sites are the bundled one and
+    # the same site weeks later.
     checkout = subprocess.run(
         [sys.executable, "-m", "cwarchive", "demo", "--db", "y.sqlite", "--json"],
         cwd=tmp_path,
@@ -91,15 +92,16 @@ def test_demo_and_db_upgrade_from_an_empty_directory(installed: Path, tmp_path: 
         text=True,
         timeout=300,
     )
-    expected = json.loads(checkout.stdout)
-    for name in ("new", "listings", "gone", "pages_fetched", "requests"):
-        assert numbers[name] == expected[name], name
-    assert numbers["new"] >= 25
+    expected = json.loads(checkout.stdout)["crawls"]
+    for numbers, same in zip(crawls, expected, strict=True):
+        for name in ("new", "changed", "listings", "gone", "pages_fetched", "requests"):
+            assert numbers[name] == same[name], name
+    assert crawls[0]["new"] >= 25
     upgrade = run(installed, tmp_path, "db", "upgrade", "--db", "x.sqlite", "--json")
     assert upgrade.returncode == 0, upgrade.stderr
     assert json.loads(upgrade.stdout)["from"] == json.loads(upgrade.stdout)["to"]
     runs = run(installed, tmp_path, "runs", "--db", "x.sqlite", "--json")
-    assert [r["status"] for r in json.loads(runs.stdout)] == ["completed"]
+    assert [r["status"] for r in json.loads(runs.stdout)] == ["completed", "completed"]
 
 
 def test_parse_a_saved_page(installed: Path, tmp_path: Path) -> None:
