@@ -104,6 +104,9 @@ def test_site_from_the_real_inventory() -> None:
     listed = {line.strip() for line in lines if urls.is_article_url(line.strip())}
     served = {a.url for a in site.articles.values()} | {urls.SITE + p for p in site.aliases}
     assert served == listed
+    # Twins (a slug listed under two codes) are two articles, as on the real site.
+    assert len(site.articles) == len(listed)
+    assert sum(bool(a.twin_key) for a in site.articles.values()) == 16
     archives = {line.strip() for line in lines if urls.is_archive_url(line.strip())}
     sitemap = next(p for p in site.pages() if p.path == "/cancerwise-sitemap.xml").body.decode()
     locs = set(re.findall(r"<loc>([^<]+)</loc>", sitemap))

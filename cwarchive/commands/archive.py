@@ -187,14 +187,20 @@ def history(key: str, db_url: str, as_json: bool) -> None:
     """
     from storage import queries
 
+    keys = [key]
     if "://" in key:
-        from crawler.urls import article_key
+        from crawler.urls import article_key, twin_key
 
-        key = article_key(key)
+        # A twin's URL names the article keyed with its code; any other, its slug's.
+        keys = [twin_key(key), article_key(key)]
     with _archive(db_url) as archive, archive.engine.connect() as conn:
-        try:
-            versions = queries.history(conn, key)
-        except KeyError:
+        for key in dict.fromkeys(keys):
+            try:
+                versions = queries.history(conn, key)
+                break
+            except KeyError:
+                continue
+        else:
             raise CliError(
                 f"no article {key!r} in the archive: `cwarchive articles` lists them"
             ) from None

@@ -244,28 +244,29 @@ def site_from_inventory(
         if section is None:
             continue
         if urls.is_article_url(url):
-            name = path.rsplit("/", 1)[1]
-            slug, _, rest = name.partition(".h00-")
-            found.append((section, slug, rest.removesuffix(".html")))
+            code = urls.article_code(url) or ""
+            slug = urls.article_key(url).rsplit("/", 1)[1]
+            found.append((section, slug, code))
         elif urls.is_archive_url(url):
             parts = path.removesuffix(".html").split("/")
             if parts[-1].isdigit() and len(parts[-1]) == 2:
                 archives.add((section, int(parts[-2]), int(parts[-1])))
-    # An extension-less URL (the redesign's) has no h00 number: it sorts first.
-    found.sort(key=lambda item: (int(item[2] or 0), item[1]))
+    # By when they were filed; an extension-less URL (the redesign's) has no code: first.
+    found.sort(key=lambda item: (urls.filed_order(item[2]) if item[2] else (0, ""), item[1]))
     if limit is not None:
         found = found[:limit]
     articles: dict[str, ArticleFacts] = {}
-    aliases: dict[str, str] = {}
-    for rank, (section, slug, h00) in enumerate(found):
+    for rank, (section, slug, code) in enumerate(found):
         title = slug.strip("-").replace("--", ": ").replace("-", " ").capitalize()
-        facts = article_facts(rng, slug, h00, _day(rank, len(found)), title, section)
+        prefix, _, number = code.partition("-")
+        facts = article_facts(rng, slug, number, _day(rank, len(found)), title, section)
+        facts.code = prefix or "h00"
+        # The inventory lists some slugs under two codes: twins, different articles filed
+        # years apart (SITE.md); the one filed first keeps the slug's key.
         if facts.key in articles:
-            # The inventory lists it under a second h00: the same page at both URLs.
-            aliases[facts.path] = facts.key
-        else:
-            articles[facts.key] = facts
-    site = Site(articles=articles, page_size=page_size, archive_months=archives, aliases=aliases)
+            facts.twin_key = f"{facts.key}.{code}"
+        articles[facts.key] = facts
+    site = Site(articles=articles, page_size=page_size, archive_months=archives)
     redesign(site, redesign_pct, seed)
     return site
 

@@ -110,7 +110,8 @@ class Site:
     # Pages of other sections: path -> (html, lastmod); e.g. a newsroom article.
     extra_pages: dict[str, tuple[str, dt.datetime]] = field(default_factory=dict)
     # Other URLs of an article (alias path -> key): AEM serves a page for any h00
-    # selector, and the real sitemap lists a few articles under two h00 numbers.
+    # selector. (A slug the real sitemap lists under two codes is two articles, twins:
+    # `ArticleFacts.twin_key`.)
     aliases: dict[str, str] = field(default_factory=dict)
     # Pages showing other sidebar counts than `facets` (URL path with query -> facets):
     # pages are cached separately, so two pages fetched minutes apart can disagree.
@@ -368,6 +369,10 @@ class Site:
                 yield from self._paged(facet_url(tag), title, members, facets, stamp)
             for name, members in sorted(authors.items()):
                 yield from self._paged(author_url(name), name, members, facets, stamp)
+        elif listed:
+            # A publication's landing page lists its stories (`/publications/promise.html`).
+            title = section.rsplit("/", 1)[-1]
+            yield from self._paged(f"{SITE}/{section}.html", title, listed, facets, stamp)
         months = self.months(section)
         years = sorted({y for y, _ in months})
         by_month: dict[tuple[int, int], list[ArticleFacts]] = {}
