@@ -393,3 +393,27 @@ def test_command_errors(tmp_path: Any, archive_url: str) -> None:
     assert "no archive" in missing.stderr
     bad = CliRunner().invoke(_cli(), ["search", "x", "--limit", "0", "--db", archive_url])
     assert bad.exit_code == 2
+
+
+def test_command_table_ranks_and_relevance(archive: Archive, archive_url: str) -> None:
+    """The table numbers the hits and shows each one's share of the best score; the
+    JSON keeps the raw scores (tiny bm25 values on a small archive)."""
+    found = json.loads(invoke("search", "screening", "--db", archive_url, "--json").stdout)
+    rows = [
+        line.split("│")[1:3]
+        for line in invoke("search", "screening", "--db", archive_url).stdout.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip()
+    ]
+    expected = [search_commands.relevance(r["rank"], found[0]["rank"]) for r in found]
+    assert [(place.strip(), share.strip()) for place, share in rows] == [
+        (str(place), share) for place, share in enumerate(expected, start=1)
+    ]
+    assert expected[0] == "100%"
+
+
+@pytest.mark.parametrize(
+    ("score", "best", "shown"),
+    [(1.89e-06, 1.89e-06, "100%"), (1.2e-06, 1.89e-06, "63%"), (1e-9, 1.0, "<1%"), (0, 0, "-")],
+)
+def test_relevance_is_a_share_of_the_best_hit(score: float, best: float, shown: str) -> None:
+    assert search_commands.relevance(score, best) == shown

@@ -417,7 +417,7 @@ def crawl_and_report(
     default=None,
     help="Scrapy's log level (default INFO; WARNING under the live display).",
 )
-@settings_option(" E.g. a shared frontier: -s SCHEDULER=scrapy_redis.scheduler.Scheduler")
+@settings_option(" E.g. -s DOWNLOAD_TIMEOUT=60 (a shared frontier is --frontier).")
 @click.option(
     "--notify",
     "notify_urls",

@@ -50,7 +50,9 @@ def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> Non
     punctuation in TEXT are read as plain text. Only each article's current version is
     searched: a word an update removed no longer finds the article. `--json` prints an
     array of {article_key, title, url, snippet, rank}; the snippet marks the matches
-    between « and », and a higher rank is a better match.
+    between « and », and a higher rank is a better match. The table numbers the hits
+    best first and gives each one's relevance as a share of the best hit's score
+    (100%); the raw scores only compare within one search.
 
     \b
     Examples:
@@ -62,8 +64,11 @@ def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> Non
     with _archive(db_url) as archive, archive.engine.connect() as conn:
         results = searching.search(conn, text, field=field, limit=limit)
 
+    best = results[0]["rank"] if results else 0.0
+    places = {id(result): place for place, result in enumerate(results, start=1)}
     columns: dict[str, Column] = {
-        "rank": lambda r: f"{r['rank']:.3g}",
+        "#": lambda r: places[id(r)],
+        "relevance": lambda r: relevance(r["rank"], best),
         "article_key": lambda r: _plain(r["article_key"]),
         "title": lambda r: _plain(r["title"]),
         "snippet": lambda r: _marked(r["snippet"]),
@@ -74,6 +79,18 @@ def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> Non
         console.print(table(_plain(title), results, columns))
 
     emit(results, as_json, readable)
+
+
+def relevance(score: float, best: float) -> str:
+    """A hit's score as a share of the best hit's: `100%`, `62%`, `<1%`.
+
+    The raw scores (bm25 on SQLite, ts_rank on PostgreSQL) mean nothing on their own
+    and are often tiny (`1.89e-06` when a word is in most articles).
+    """
+    if best <= 0:
+        return "-"
+    share = round(100 * score / best)
+    return f"{share}%" if share >= 1 else "<1%"
 
 
 def _plain(value: Any) -> str:
