@@ -17,7 +17,7 @@ import pytest
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import ArticleFacts, Person, Site
 from cwarchive.testing.sitegen.site import noon
-from tests.test_crawl import crawl, query
+from tests.test_crawl import cli, crawl, query
 
 REVIEWER = Person("Pamela Schlembach, M.D.", "https://faculty.mdanderson.org/p.html")
 SLUG = "how-to-cope-with-insomnia-during-cancer-treatment"
@@ -166,3 +166,33 @@ def test_a_publication_found_only_by_its_listings(
     assert json.dumps(sorted(keys(db))) == json.dumps(
         [f"publications/AdvanceTeam/advance-{i}" for i in range(3)]
     )
+
+
+def test_an_archive_that_merged_twins_separates_them_and_says_so(
+    served: tuple[Site, Path, ReplayServer], tmp_path: Path
+) -> None:
+    """An archive written before twins were told apart holds one article under the slug's
+    key, here at the younger twin's URL. The next crawl keeps that article's key and
+    history, archives the other twin under its coded key, and says so in its log."""
+    site, root, server = served
+    older = site.articles.pop(f"cancerwise/{SLUG}")
+    site.write(root)
+    db = tmp_path / "merged.sqlite"
+    crawl(server, db, "--section", "cancerwise")
+    # Listed under one code only, the younger twin is the slug's article.
+    assert keys(db)[f"cancerwise/{SLUG}"] == "How to cope with insomnia"
+
+    site.articles[older.key] = older
+    site.write(root)
+    result = cli("crawl", "--site", server.url, "--db", str(db), "--json", check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads(result.stdout)["new"] == 1
+    assert {k: v for k, v in keys(db).items() if SLUG in k} == {
+        f"cancerwise/{SLUG}": "How to cope with insomnia",
+        f"cancerwise/{SLUG}.h00-{OLD_TWIN}": "Coping with insomnia",
+    }
+    assert (
+        f"twin: https://www.mdanderson.org/cancerwise/{SLUG}.h00-{OLD_TWIN}.html is another "
+        f"article than cancerwise/{SLUG}, archived as cancerwise/{SLUG}.h00-{OLD_TWIN}"
+    ) in result.stderr
+    assert len(query(db, "history", f"cancerwise/{SLUG}")) == 1
