@@ -42,7 +42,6 @@ _CHROME_BLOCK = re.compile(
     r"social-share|newsletter[\w-]*|subscribe[\w-]*|sidebar[\w-]*|promo[\w-]*|related[\w-]*|"
     r"article-cards|(?:[\w-]+-)?cta)$"
 )
-_CHROME_VARIANTS = frozenset({"rail", "promo"})
 
 
 def collapse(text: str | None) -> str:
@@ -178,7 +177,11 @@ def _is_chrome_block(element: etree._Element) -> bool:
     may look alike, are never read this way.
     """
     names = (element.get("class") or "").split()
-    if not names or not (_CHROME_BLOCK.match(names[0]) or _CHROME_VARIANTS.intersection(names)):
+    if not names:
+        return False
+    if not _CHROME_BLOCK.match(names[0]) and (
+        len(names) == 1 or ("rail" not in names and "promo" not in names)
+    ):
         return False
     section = element.getparent()
     if section is not None and (section.get("class") or "").endswith("-wrapper"):

@@ -64,7 +64,10 @@ def extract_tag_counts(root: etree._Element) -> list[TagCount]:
 def read_facets(root: etree._Element) -> Facets:
     """The facet lists of the page, their counts in page order."""
     # Fast path for the site's markup; the general rule gives the same answer.
-    items = [li for li in root.iter("li") if li.get("class") == "sorting"] or list(root.iter("li"))
+    items = [li for li in root.iter("li") if li.get("class") == "sorting"]
+    # The site's items hold no lists; elsewhere an item may hold a group's list.
+    nested = not items
+    items = items or list(root.iter("li"))
     facets = Facets()
     group_of_list: dict[etree._Element, tuple[str, etree._Element] | None] = {}
     last_group_item: dict[etree._Element, str] = {}
@@ -74,7 +77,7 @@ def read_facets(root: etree._Element) -> Facets:
             continue
         text = collapse(_TEXT(item))
         match = _LABEL_COUNT.match(text)
-        if match and "(" in match["label"] and _holds_list(item):
+        if nested and match and _holds_list(item):
             continue  # a group item: its text runs on into its list's counts
         if not match:
             if text and len(text) <= 60 and not item.xpath(".//li"):
@@ -125,7 +128,7 @@ def _all_items_counted(list_element: etree._Element) -> bool:
 
 
 def _holds_list(item: etree._Element) -> bool:
-    return any(child.tag in _LIST_TAGS for child in item.iter())
+    return next(item.iter(*_LIST_TAGS), None) is not None
 
 
 def _heading_before(list_element: etree._Element) -> tuple[str, etree._Element] | None:
