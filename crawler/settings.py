@@ -22,6 +22,9 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # theirs in env CWARCHIVE_CONTACT (or replaces the whole USER_AGENT with `-s`).
 CWARCHIVE_CONTACT = os.environ.get("CWARCHIVE_CONTACT", "mailto:archive-operator@example.org")
 USER_AGENT = f"cwarchive/0.1 (+https://github.com/cwarchive/cwarchive; {CWARCHIVE_CONTACT})"
+# robots.txt is read as RFC 9309 says (crawler/middlewares/robots.py): a 4xx means no
+# rules; a 5xx after RETRY_TIMES retries, or no answer, means nothing may be fetched and
+# the crawl stops (exit 5).
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "cwarchive"
 
