@@ -138,7 +138,7 @@ def test_a_missing_robots_txt_allows_everything_and_is_no_error(
 # --- 5xx or no answer: nothing is fetched, nothing removed -------------------------------
 
 
-@pytest.mark.parametrize("kind", ["503", "robots_timeout", "reset_before"])
+@pytest.mark.parametrize("kind", ["503", "429", "robots_timeout", "reset_before"])
 def test_an_unavailable_robots_txt_stops_the_crawl_and_removes_nothing(
     site: tuple[Site, Path], tmp_path: Path, kind: str
 ) -> None:

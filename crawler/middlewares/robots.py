@@ -9,8 +9,8 @@ comes back; a robots.txt it could not fetch leaves every page allowed. RFC 9309
   is allowed. The spider's own request for robots.txt (it reads the sitemaps robots.txt
   declares) then reaches its callback as a robots.txt with nothing in it, not as a
   failed page: a site without robots.txt is not an error of the run.
-- 5xx after the retries, or no answer at all (connection refused, timeout, DNS, a body
-  cut short; "unreachable"): every page is disallowed. Nothing of that host is
+- 5xx (or 429) after the retries, or no answer at all (connection refused, timeout,
+  DNS, a body cut short; "unreachable"): every page is disallowed. Nothing of that host is
   requested, the crawl closes with the reason `robots_unavailable` (the run is
   `failed`, so it removes nothing) and the stat `archive/robots_unavailable` says why;
   `cwarchive crawl` and `worker` turn it into their exit status and one `error:` line.
@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 ROBOTS_UNAVAILABLE = "robots_unavailable"
 # The stat that holds why: "<robots.txt URL>: <what happened>".
 UNAVAILABLE_STAT = "archive/robots_unavailable"
+# A 4xx, but the server asking to be left alone: after its retries, read as a 5xx
+# (RFC 9309 lets a 4xx allow everything; it does not require it).
+TOO_MANY_REQUESTS = 429
 # What the guards refuse that is a broken answer, not a redirect that went nowhere.
 _BROKEN_BODY = frozenset({"too_large", "corrupt_body"})
 
@@ -91,6 +94,7 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
         # page, not rules or sitemaps. The WARC (later in request order) has it as sent.
         if (
             400 <= response.status < 500
+            and response.status != TOO_MANY_REQUESTS
             and _is_robots_txt(request)
             and not request.meta.get("dont_obey_robotstxt")
         ):
@@ -115,7 +119,7 @@ class RobotsTxtMiddleware(robotstxt.RobotsTxtMiddleware):
     # Scrapy's two outcomes of its robots.txt fetch, sorted by RFC 9309.
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        if response.status >= 500:  # what the retries left
+        if response.status >= 500 or response.status == TOO_MANY_REQUESTS:  # after retries
             self._stats.inc_value("robotstxt/response_count")
             self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
             self._unavailable(netloc, f"HTTP {response.status}")
