@@ -79,8 +79,10 @@ def demo_command(db_path: str, once: bool, as_json: bool) -> None:
       cwarchive demo --db demo.sqlite --json
     """
     from cwarchive import digest
+    from cwarchive.cli import start_up_done
     from cwarchive.testing.sitegen.cases import small_site
 
+    start_up_done()  # `demo` is a long start-up (cli.LONG_START_UPS); its crawls are children
     site = small_site()
     replaced = start_over(db_path, site)
     if replaced and not as_json:
