@@ -261,3 +261,38 @@ def test_a_page_no_rule_reads_is_refused_with_a_reason() -> None:
         with pytest.raises(PageError) as raised:
             parse_page(html, URL)
         assert raised.value.reason
+
+
+@pytest.mark.parametrize(
+    ("header_rows", "byline_rows"),
+    [
+        # the read time and the date in one row
+        (
+            ['<p><a href="{author}">Ana Perez</a></p>', "<p>6 minute read | June 08, 2026</p>"],
+            ['<p><a href="{faculty}">Jane Roe, M.D.,</a></p>', "<p>June 10, 2026</p>"],
+        ),
+        # labels the rows may carry after all; a row above the author's
+        (
+            ["<p>Healthy Living</p>", '<p>By <a href="{author}">Ana Perez</a></p>',
+             "<p>6 minute read</p>", "<p>June 08, 2026</p>"],
+            ["<p>Medically Reviewed</p>",
+             '<p>Reviewed by <a href="{faculty}">Jane Roe, M.D.,</a> on</p>',
+             "<p>June 10, 2026</p>"],
+        ),
+    ],
+)  # fmt: skip
+def test_row_variants(header_rows: list[str], byline_rows: list[str]) -> None:
+    links = {"author": AUTHOR, "faculty": f"{FACULTY}jane_roe.html"}
+    header = block(
+        "article-header", "<h1>Rest and recovery</h1>", *(r.format(**links) for r in header_rows)
+    )
+    byline = block("byline", *(r.format(**links) for r in byline_rows))
+    record = parse_page(page([header + byline + BODY]), URL)
+    assert record["authors"] == ["Ana Perez"]
+    assert (record["read_minutes"], record["published"], record["reviewed"]) == (
+        6,
+        "2026-06-08",
+        "2026-06-10",
+    )
+    assert record["reviewers"] == [{"name": "Jane Roe, M.D.", "url": f"{FACULTY}jane_roe.html"}]
+    assert record["body_text"].startswith("Short first paragraph.")

@@ -8,6 +8,6 @@ from crawler.parsers.errors import PageError
 from crawler.parsers.page import parse_page
 
 # Bump whenever any record field can come out differently for the same page.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 __all__ = ["PARSER_VERSION", "PageError", "parse_page"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -41,9 +42,17 @@ _REVIEWED = re.compile(
 )
 _BYLINE = re.compile(r"^\s*by\s+(?P<who>\S.*)$", re.IGNORECASE | re.DOTALL)
 _MAX_BYLINE = 200
-# An unlabelled row: the read time alone (`8 minute read`), or everyone in it (a byline).
-_READ_TIME_ALONE = re.compile(r"^(\d+)\s*-?\s*min(?:ute)?s?\.?\s+read$", re.IGNORECASE)
-_WHOLE_ROW = re.compile(r"^\s*(?P<who>\S.*?)\s*$", re.DOTALL)
+# Unlabelled rows: the read time (`8 minute read`, maybe with the date after it), and the
+# people of a byline or reviewer row (a `By` or `Reviewed by` label dropped if present).
+_READ_TIME_ROW = re.compile(
+    rf"^(?P<minutes>\d+)\s*-?\s*min(?:ute)?s?\.?\s+read"
+    rf"(?:\s*[|·•,–—-]?\s*(?P<date>{DATE_IN_TEXT}))?$",
+    re.IGNORECASE,
+)
+_PEOPLE_ROW = re.compile(
+    r"^\s*(?:(?:by|(?:medically\s+|last\s+)?reviewed\s+by)\s*:?\s+)?(?P<who>\S.*?)(?:\s+on)?[\s,]*$",
+    re.IGNORECASE | re.DOTALL,
+)
 # Blocks that end the header rows: the body has begun.
 _BODY_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "li", "blockquote", "table"})
 _KEY_TAKEAWAYS = re.compile(r"^key\s+takeaways?\s*:?$", re.IGNORECASE)
@@ -186,8 +195,8 @@ class _HeaderLines:
         start = h1_index + 1 if h1_index is not None else 0
         byline_candidate: tuple[int, Block] | None = None
         published_index: int | None = None
-        # The header zone's unlabelled rows: (index, block, kind: time, date or text).
-        rows: list[tuple[int, Block, str]] = []
+        # The header zone's unlabelled rows.
+        rows: list[_Row] = []
         in_zone = h1_index is not None
         for index, block in islice(blocks.from_index(start), _HEADER_WINDOW):
             text = block.text
@@ -211,7 +220,7 @@ class _HeaderLines:
             elif in_zone and not block.in_chrome:
                 in_zone = _is_header_row(block)
                 if in_zone:
-                    rows.append((index, block, _row_kind(text)))
+                    rows.append(_Row.of(index, block))
             if lines.published and lines.review:
                 break
         if rows:
@@ -227,35 +236,35 @@ class _HeaderLines:
             lines.last_index = max(lines.last_index, blocks.read.index(lines.byline))
         return lines
 
-    def _read_rows(
-        self, rows: list[tuple[int, Block, str]], start: int, published_index: int | None
-    ) -> int | None:
+    def _read_rows(self, rows: list[_Row], start: int, published_index: int | None) -> int | None:
         """Read the unlabelled rows; returns the published line's index."""
-        kinds = {index: kind for index, _, kind in rows}
-        for index, block, kind in rows:
-            if kind == "time" and (minutes := _READ_TIME_ALONE.match(block.text)):
-                if self.read_minutes is None:
-                    self.read_minutes = int(minutes.group(1))
-            elif kind == "date" and published_index is None:
-                self.bare_published = parse_date(block.text)
-                published_index = index
-            elif kind == "date" and self.review is None and kinds.get(index - 1) == "text":
-                # The row before it names the reviewer(s), unless it is the byline.
-                if index - 1 > published_index:
-                    self.review = next(b for i, b, _ in rows if i == index - 1)
-                    self.review_pattern = _WHOLE_ROW
-                    self.bare_reviewed = parse_date(block.text)
+        dated = [n for n, row in enumerate(rows) if row.minutes is not None or row.date]
+        if dated and dated[0] > 0:
+            # The byline: the row just before the first read time or date, under the h1.
+            before, first = rows[dated[0] - 1], rows[dated[0]]
+            if before.is_text and before.index == first.index - 1 and before.index <= start + 2:
+                self.byline, self.byline_pattern = before.block, _PEOPLE_ROW
+                self.last_index = max(self.last_index, before.index)
+        previous: _Row | None = None
+        for row in rows:
+            if row.minutes is not None and self.read_minutes is None:
+                self.read_minutes = row.minutes
+                self.last_index = max(self.last_index, row.index)
+            if row.date and published_index is None:
+                self.bare_published, published_index = row.date, row.index
+                self.last_index = max(self.last_index, row.index)
             elif (
-                kind == "text"
-                and index == start
-                and self.byline is None
-                and kinds.get(index + 1) in ("time", "date")
+                row.date
+                and self.review is None
+                and previous is not None
+                and previous.is_text
+                and published_index < previous.index == row.index - 1
             ):
-                self.byline = block
-                self.byline_pattern = _WHOLE_ROW
-            else:
-                continue
-            self.last_index = max(self.last_index, index)
+                # The row before a later date names the reviewer(s).
+                self.review, self.review_pattern = previous.block, _PEOPLE_ROW
+                self.bare_reviewed = row.date
+                self.last_index = max(self.last_index, row.index)
+            previous = row
         return published_index
 
     def authors(self, base_url: str) -> list[Reviewer]:
@@ -277,12 +286,27 @@ def _is_header_row(block: Block) -> bool:
     )
 
 
-def _row_kind(text: str) -> str:
-    if _READ_TIME_ALONE.match(text):
-        return "time"
-    if len(text) <= 40 and DATE_ONLY.match(text) and parse_date(text):
-        return "date"
-    return "text"
+@dataclass(slots=True)
+class _Row:
+    """An unlabelled header row: a read time, a date (ISO), both, or neither (text)."""
+
+    index: int
+    block: Block
+    minutes: int | None = None
+    date: str | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.minutes is None and self.date is None
+
+    @classmethod
+    def of(cls, index: int, block: Block) -> _Row:
+        text = block.text
+        if match := _READ_TIME_ROW.match(text):
+            return cls(index, block, int(match["minutes"]), parse_date(match["date"]))
+        if len(text) <= 40 and DATE_ONLY.match(text):
+            return cls(index, block, date=parse_date(text))
+        return cls(index, block)
 
 
 def _pieces(element: etree._Element) -> list[tuple[str, str | None]]:
