@@ -186,7 +186,7 @@ def _head(facts: ArticleFacts, facets: Sequence[Facet]) -> str:
         for tag in facts.tags
         if tag in labels
     ]
-    lines.append('<meta name="template" content="article">')
+    lines.append('<meta name="template" content="blog-article">')
     return "\n".join(lines)
 
 
