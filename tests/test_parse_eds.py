@@ -296,3 +296,17 @@ def test_row_variants(header_rows: list[str], byline_rows: list[str]) -> None:
     )
     assert record["reviewers"] == [{"name": "Jane Roe, M.D.", "url": f"{FACULTY}jane_roe.html"}]
     assert record["body_text"].startswith("Short first paragraph.")
+
+
+def test_authored_sections_without_main_give_the_same_record() -> None:
+    """EDS's `.plain.html` shape: the sections at the top of the body, no `<main>`."""
+    metadata = block(
+        "metadata", *[(f"<p>{k.capitalize()}</p>", f"<p>{v}</p>") for k, v in META.items()]
+    )
+    sections = [NAV + HEADER + BYLINE + TAKEAWAYS + BODY + RELATED, FURNITURE, metadata]
+    plain = "<html><body>" + "".join(f"<div>{s}</div>" for s in sections) + "</body></html>"
+    record = parse_page(plain, URL)
+    assert record == parse_page(served(), URL) | {
+        "seo_title": None,
+        "content_hash": record["content_hash"],
+    }

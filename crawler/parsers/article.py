@@ -172,9 +172,9 @@ class _HeaderLines:
     Labelled lines are found anywhere in the first `_HEADER_WINDOW` blocks. Unlabelled
     rows count only in the header zone, the short blocks from the h1 to the first that
     looks like body (a heading, a list, a quote, a long paragraph), and only in their
-    order: the first bare date is the published date; a row just before the read time
-    or that date, right under the h1, is the byline; a row after it followed by a bare
-    date is the reviewer(s) and the reviewed date.
+    order: the first bare date is the published date; the row just before the first
+    read time or date, among the first three under the h1, is the byline; a row after
+    the published date followed by a bare date is the reviewer(s) and the reviewed date.
     """
 
     def __init__(self) -> None:
