@@ -241,8 +241,10 @@ def _json_ld_article(facts: ArticleFacts, og_image: str | None) -> dict[str, obj
         "@context": "https://schema.org",
         "@type": "Article",
         "headline": facts.title,
-        "datePublished": facts.published.isoformat(),
     }
+    if not facts.bare_date:
+        # The 2013 pages are refused by a parser that misses the bare date: no fallback.
+        data["datePublished"] = facts.published.isoformat()
     people = [{"@type": "Person", "name": name} for name in facts.authors]
     if people:
         data["author"] = people[0] if len(people) == 1 else people
