@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +35,18 @@ def _fragment() -> st.SearchStrategy[str]:
             "Published ",
             "M.D.,",
             " and ",
+            # Edge Delivery Services: blocks, unlabelled rows, metadata
+            "<main><div>",
+            '<div class="article-header"><div><div>',
+            '<div class="byline"><div><div>',
+            '<div class="section-nav topics">',
+            '<div class="metadata"><div><div>Publishdate</div><div>',
+            '<div class="quote rail">',
+            "<meta name='template' content='blog-article'>",
+            "<meta name='reviewdate' content='2026-06-10'>",
+            "8 minute read",
+            "June 08, 2026",
+            "<li>Diseases<ul>",
         ]
     )
     tags = st.sampled_from(_TAGS).map(lambda t: f"<{t}>")
@@ -85,3 +99,18 @@ def test_mangled_real_page(real_page: bytes, start: int, end: int, junk: bytes) 
     """Cut, spliced or corrupted copies of a real page: a record or a clean error."""
     start, end = sorted((start, end))
     _parse_or_page_error(real_page[:start] + junk + real_page[end:], ARTICLE_URL)
+
+
+_EDS = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "pages" / "insomnia-named-reviewer-eds.html"
+).read_bytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, len(_EDS) - 1), st.integers(0, len(_EDS) - 1), st.binary(max_size=50))
+def test_mangled_eds_page(start: int, end: int, junk: bytes) -> None:
+    """The same for a page in EDS blocks (unlabelled rows, meta tags)."""
+    start, end = sorted((start, end))
+    _parse_or_page_error(
+        _EDS[:start] + junk + _EDS[end:], "https://www.mdanderson.org/cancerwise/x"
+    )
