@@ -310,3 +310,32 @@ def test_authored_sections_without_main_give_the_same_record() -> None:
         "seo_title": None,
         "content_hash": record["content_hash"],
     }
+
+
+def test_rows_in_one_cell_or_without_paragraphs() -> None:
+    """Cells hold text bare (no `<p>`), or one cell holds every row as paragraphs."""
+    bare = block(
+        "article-header",
+        "<h1>Rest and recovery</h1>",
+        f'<a href="{AUTHOR}">Ana Perez</a>',
+        "6 minute read",
+        "June 08, 2026",
+    ) + block("byline", f'<a href="{FACULTY}jane_roe.html">Jane Roe, M.D.,</a>', "June 10, 2026")
+    one_cell = block(
+        "article-header",
+        f'<h1>Rest and recovery</h1><p><a href="{AUTHOR}">Ana Perez</a></p>'
+        "<p>6 minute read</p><p>June 08, 2026</p>",
+    ) + block(
+        "byline",
+        f'<p><a href="{FACULTY}jane_roe.html">Jane Roe, M.D.,</a></p><p>June 10, 2026</p>',
+    )
+    for header in (bare, one_cell):
+        record = parse_page(page([NAV + header + BODY]), URL)
+        assert record["authors"] == ["Ana Perez"]
+        assert (record["read_minutes"], record["published"], record["reviewed"]) == (
+            6,
+            "2026-06-08",
+            "2026-06-10",
+        )
+        assert record["reviewers"] == [{"name": "Jane Roe, M.D.", "url": f"{FACULTY}jane_roe.html"}]
+        assert record["body_text"].startswith("Short first paragraph.")
