@@ -105,12 +105,44 @@ def message(changes: Any) -> tuple[str, str]:
     return f"Cancerwise: {len(found)} {noun} in {changes.range.label}", digest.markdown(changes)
 
 
+def degraded_message(
+    run_id: int, degraded: list[dict[str, Any]], held: int, changes: Any = None
+) -> tuple[str, str]:
+    """The title and Markdown body about a run that stopped reading fields (each a
+    `storage.health.FieldHealth` as a dict), with the digest of `changes` if any."""
+    from cwarchive import digest
+
+    names = ", ".join(f["field"] for f in degraded)
+    lines = [
+        f"Run {run_id} stopped reading **{names}** on the article pages:",
+        "",
+        *(
+            f"- `{f['field']}`: {f['lost']} of the {f['had_before']} articles that had it "
+            f"lost it ({f['has_after']} of {f['compared']} have it now)"
+            for f in degraded
+        ),
+        "",
+        f"{held} versions that only lost it were held back: those articles keep their "
+        "current version, and no change was recorded for them. Fix the parser and run "
+        f"`cwarchive reparse`, or accept the change: `cwarchive accept {run_id}`.",
+    ]
+    if changes is not None and changes.changes:
+        lines += ["", digest.markdown(changes)]
+    return f"Cancerwise: run {run_id} stopped reading {names}", "\n".join(lines)
+
+
 def notify_run(
-    db_url: str, run_id: int, urls: list[str], fields: tuple[str, ...] = DEFAULT_NOTIFY_FIELDS
+    db_url: str,
+    run_id: int,
+    urls: list[str],
+    fields: tuple[str, ...] = DEFAULT_NOTIFY_FIELDS,
+    degraded: list[dict[str, Any]] | None = None,
+    held: int = 0,
 ) -> Delivery | None:
     """Send the digest of completed run `run_id`'s changes of `fields` (with those of
     the unfinished runs before it, back to the previous completed run); None when
-    there are none."""
+    there are none. A run that stopped reading fields (`degraded`) sends its message
+    whatever `fields` says, naming them."""
     from storage import Archive
     from storage.changes import changes, since_last_completed
 
@@ -120,6 +152,8 @@ def notify_run(
             found = changes(conn, since_last_completed(conn, run_id), fields)
     finally:
         archive.close()
+    if degraded:
+        return send(urls, *degraded_message(run_id, degraded, held, found))
     if not found.changes:
         return None
     title, body = message(found)
@@ -129,13 +163,18 @@ def notify_run(
 def after_crawl(
     db_url: str, numbers: dict[str, Any], urls: list[str], fields: tuple[str, ...]
 ) -> Delivery:
-    """The alert of a finished crawl: only a completed run is reported, once, and a
-    failure anywhere here (the archive unreadable, a service down) is a warning."""
+    """The alert of a finished crawl: only a completed run, or one that stopped reading
+    a field (`degraded`), is reported, once, and a failure anywhere here (the archive
+    unreadable, a service down) is a warning."""
     run_id = numbers.get("run_id")
-    if numbers.get("status") != "completed" or run_id is None:
+    degraded = numbers.get("degraded") or []
+    if run_id is None or (numbers.get("status") != "completed" and not degraded):
         return Delivery()
     try:
-        return notify_run(db_url, int(run_id), urls, fields) or Delivery()
+        return (
+            notify_run(db_url, int(run_id), urls, fields, degraded, numbers.get("held", 0))
+            or Delivery()
+        )
     except Exception as error:
         logger.warning(
             "no notification for run %s: its changes could not be read: %s: %s",

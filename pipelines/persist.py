@@ -30,6 +30,7 @@ from crawler.extensions import error_rate
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.urls import SITE
+from storage import health
 from storage.pages import Page, store_not_fetched, store_page
 
 logger = logging.getLogger(__name__)
@@ -132,14 +133,38 @@ class PersistPipeline:
                 {"run": self.run_id, "rate": rate, "max": self.max_error_rate},
             )
         try:
-            self.archive.finish_run(
-                self.run_id, status=status, pages_fetched=self.stats.get_value("archive/pages", 0)
-            )
+            self._finish_run(status, self.stats.get_value("archive/pages", 0))
         finally:
             self.archive.close()
             self.archive = None
         self.stats.set_value("archive/run_status", status)
         logger.info("run %(run)s %(status)s", {"run": self.run_id, "status": status})
+
+    def _finish_run(self, status: str, pages_fetched: int) -> None:
+        """Measure the run's extraction health (holding back what only lost a degraded
+        field, `storage.health`), then finish it; the stats say what was held."""
+        self.archive.flush()
+        checked = health.check_run(self.archive.engine, self.run_id)
+        self.archive.finish_run(self.run_id, status=status, pages_fetched=pages_fetched)
+        if checked is None or not checked.degraded:
+            return
+        self.stats.set_value("archive/degraded", [f.as_dict() for f in checked.degraded])
+        self.stats.set_value("archive/held", checked.held)
+        # The saves were counted as they came: the held ones kept their version.
+        self.stats.inc_value("archive/changed", -checked.held)
+        self.stats.inc_value("archive/unchanged", checked.held)
+        for figure in checked.degraded:
+            logger.error(
+                "run %(run)s: %(field)s degraded: %(lost)d of the %(had)d articles that had it "
+                "lost it; %(held)d versions held back",
+                {
+                    "run": self.run_id,
+                    "field": figure.field,
+                    "lost": figure.lost,
+                    "had": figure.had_before,
+                    "held": figure.held,
+                },
+            )
 
     def process_item(self, item: PageItem | SeenArticles) -> PageItem | SeenArticles:
         if isinstance(item, SeenArticles):  # not fetched: no page status, no pages count

@@ -192,7 +192,7 @@ class SharedPersistPipeline(PersistPipeline):
                 "%(max).4f; no article is marked removed",
                 {"run": self.run_id, "rate": rate, "max": self.max_error_rate},
             )
-        self.archive.finish_run(self.run_id, status=status, pages_fetched=totals["pages_fetched"])
+        self._finish_run(status, totals["pages_fetched"])
         self.frontier.close_run("done" if finished else "interrupted")
         self.frontier.leave(self.worker, mine)
         stats = self.stats

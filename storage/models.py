@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -375,6 +376,56 @@ class ParseError(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RunFieldHealth(Base):
+    """How well a run read one field of the article pages it parsed (`storage.health`).
+
+    Written once, when the run is closed. `pages` article pages were parsed (a page of a
+    known article that failed to parse or read as a listing counts, with no field),
+    `present` of them had the field; `compared` of them are articles that had a current
+    version before the run, `had_before` of those had the field there, `has_after` have
+    it now, `lost` had it and no longer have it. `degraded`: the loss is a degradation (rule in
+    docs/crawl.md); `held` versions that only lost degraded fields were held back.
+    """
+
+    __tablename__ = "run_field_health"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(30), primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    compared: Mapped[int] = mapped_column(Integer)
+    had_before: Mapped[int] = mapped_column(Integer)
+    has_after: Mapped[int] = mapped_column(Integer)
+    lost: Mapped[int] = mapped_column(Integer)
+    degraded: Mapped[bool] = mapped_column(Boolean)
+    held: Mapped[int] = mapped_column(Integer)
+
+
+class HeldVersion(Base):
+    """A version a degraded run read but did not keep: it only lost degraded fields.
+
+    The run's observation points at the version the article kept (`kept_version_id`);
+    `record` holds the version's columns as read (dates as ISO text), so `cwarchive runs
+    accept` can store it: then `version_id` is the version stored and `accepted_at` set.
+    Accepted after a later run had observed the article, it is not stored
+    (`accepted_at` set, `version_id` null): the later reading stands.
+    """
+
+    __tablename__ = "held_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
+    kept_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    fields: Mapped[list[str]] = mapped_column(JsonType)  # the degraded fields it lost
+    content_hash: Mapped[str] = mapped_column(String(64))
+    parser_version: Mapped[str] = mapped_column(String(50))
+    record: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 def version_record(row: Any, article_key: str, hash_rule: str | None = None) -> dict[str, Any]:

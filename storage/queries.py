@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, column, func, or_, select, table
 
+from storage import health
 from storage.models import (
     VERSION_FIELDS,
     Article,
@@ -54,9 +55,19 @@ def _json(value: Any) -> Any:
 
 
 def runs(conn: Connection) -> list[dict[str, Any]]:
-    """Every run, oldest first, with status and counters."""
+    """Every run, oldest first, with status and counters, and its extraction health
+    (`storage.health`): `health` (one object per field; empty for a run not measured),
+    `degraded` (the fields it stopped reading) and `held` (versions still held back)."""
     rows = conn.execute(select(Run).order_by(Run.id))
-    return [{k: _json(v) for k, v in row._asdict().items()} for row in rows]
+    found = [{k: _json(v) for k, v in row._asdict().items()} for row in rows]
+    figures = health.run_health(conn)
+    held = health.held_counts(conn)
+    for run in found:
+        measured = figures.get(run["id"], [])
+        run["health"] = [figure.as_dict() for figure in measured]
+        run["degraded"] = [figure.field for figure in measured if figure.degraded]
+        run["held"] = held.get(run["id"], 0)
+    return found
 
 
 def run_workers(conn: Connection, run_id: int | None = None) -> list[dict[str, Any]]:

@@ -59,6 +59,25 @@ def index_versions(conn: Connection, version_ids: Iterable[int]) -> None:
         conn.execute(text(_INDEX[conn.dialect.name]), rows)
 
 
+_UNINDEX = {
+    # An external-content FTS5 table forgets a row by being told its indexed text, read
+    # here from the version row before that row goes.
+    "sqlite": (
+        f"INSERT INTO {TABLE} ({TABLE}, rowid, title, body_text) "
+        "SELECT 'delete', v.id, v.title, v.body_text FROM versions AS v WHERE v.id = :id"
+    ),
+    "postgresql": f"DELETE FROM {TABLE} WHERE version_id = :id",
+}
+
+
+def unindex_versions(conn: Connection, version_ids: Iterable[int]) -> None:
+    """Take these versions out of the index before they are deleted (a version a
+    degraded run held back, `storage.health`), in the caller's transaction."""
+    rows = [{"id": version_id} for version_id in version_ids]
+    if rows:
+        conn.execute(text(_UNINDEX[conn.dialect.name]), rows)
+
+
 def search(
     conn: Connection, query: str, field: str = "all", limit: int = 20
 ) -> list[dict[str, Any]]:

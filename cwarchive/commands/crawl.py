@@ -3,7 +3,8 @@
 A thin shell: options become `ARCHIVE_*` and Scrapy settings over the project's
 (`crawler/settings.py`), the crawl runs through `CrawlerProcess`, and the stats it
 leaves become the summary and the exit status (0 completed, 1 completed with an
-error rate over `--max-error-rate`, 2 usage error, 3 interrupted).
+error rate over `--max-error-rate`, 2 usage error, 3 interrupted, 4 a field degraded,
+5 robots.txt unavailable).
 """
 
 from __future__ import annotations
@@ -31,8 +32,11 @@ if TYPE_CHECKING:
 EXIT_COMPLETED = 0
 EXIT_ERRORS = 1
 EXIT_INTERRUPTED = 3
-# 4 is kept for another kind of degraded run. robots.txt answered 5xx or not at all
-# (RFC 9309: every page disallowed): the crawl fetched nothing and the run is failed.
+# A field disappeared from a large share of the articles that had it (storage.health):
+# the run held back the versions that only lost it.
+EXIT_DEGRADED = 4
+# robots.txt answered 5xx or not at all (RFC 9309: every page disallowed): the crawl
+# fetched nothing and the run is failed.
 EXIT_ROBOTS_UNAVAILABLE = 5
 
 
@@ -193,6 +197,8 @@ def exit_status(numbers: dict[str, Any], max_error_rate: float) -> int:
         "cancelled",
     ):
         return EXIT_INTERRUPTED
+    if numbers.get("degraded"):
+        return EXIT_DEGRADED
     if numbers.get("finish_reason") != "finished" or numbers.get("status") == "failed":
         return EXIT_ERRORS
     if numbers.get("error_rate", 0.0) > max_error_rate:
@@ -214,6 +220,30 @@ def tell_robots_unavailable(stats: dict[str, Any]) -> bool:
             err=True,
         )
     return bool(why)
+
+
+def health_figures(stats: dict[str, Any]) -> dict[str, Any]:
+    """The fields the run stopped reading and the versions it held back (none: {})."""
+    degraded = stats.get("archive/degraded")
+    return {"degraded": degraded, "held": stats.get("archive/held", 0)} if degraded else {}
+
+
+def tell_degraded(numbers: dict[str, Any]) -> None:
+    """The one `error:` line of a run that stopped reading a field (stderr)."""
+    degraded = numbers.get("degraded")
+    if not degraded:
+        return
+    run = numbers.get("run_id")
+    lost = ", ".join(
+        f"{f['field']} ({f['lost']} of the {f['had_before']} articles that had it lost it)"
+        for f in degraded
+    )
+    click.echo(
+        f"error: run {run} stopped reading {lost}: {numbers.get('held', 0)} versions that only "
+        "lost it were held back and those articles keep their current version; fix the "
+        f"parser and `cwarchive reparse`, or accept the change: `cwarchive accept {run}`",
+        err=True,
+    )
 
 
 # What Scrapy keeps in a JOBDIR (the frontier, the request fingerprints, spider state).
@@ -263,7 +293,7 @@ def end_job(job_dir: str, finish_reason: str | None) -> None:
         (Path(job_dir) / JOB_RUNNING_MARK).unlink(missing_ok=True)
 
 
-def check_archive(db_url: str) -> None:
+def ensure_archive(db_url: str) -> None:
     """Open the archive once before crawling: a bad URL or an old schema is a usage error."""
     from storage import Archive, SchemaOutOfDate
 
@@ -332,7 +362,7 @@ def crawl_and_report(
 
     db_url = overrides.get("ARCHIVE_DB_URL") or None
     if db_url:
-        check_archive(db_url)
+        ensure_archive(db_url)
     live = not as_json and sys.stderr.isatty()
     if live and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"
@@ -344,7 +374,7 @@ def crawl_and_report(
             err=True,
         )
     stats = run_crawl(overrides, live=live)
-    numbers = figures(stats)
+    numbers = {**figures(stats), **health_figures(stats)}
     if job_dir:
         end_job(job_dir, numbers.get("finish_reason"))
     if alerts is not None and db_url:
@@ -356,6 +386,7 @@ def crawl_and_report(
         numbers["notifications"] = delivery.as_dict()
     report(numbers, as_json, db_url if show_db or as_json else None, title)
     tell_robots_unavailable(stats)
+    tell_degraded(numbers)
     return exit_status(numbers, max_error_rate)
 
 
@@ -425,7 +456,8 @@ def crawl_and_report(
     metavar="URL",
     envvar="CWARCHIVE_NOTIFY",
     help="After a completed run with changes, send its digest to this Apprise URL "
-    "(mailto://, slack://, json://, ...); repeatable. Env CWARCHIVE_NOTIFY: URLs "
+    "(mailto://, slack://, json://, ...), and after any run that stopped reading a "
+    "field, whatever --notify-fields says; repeatable. Env CWARCHIVE_NOTIFY: URLs "
     "separated by spaces or commas. A failed send is a warning, never a failed crawl.",
 )
 @click.option(
@@ -486,7 +518,9 @@ def crawl_command(
 
     Incremental by default: articles whose sitemap lastmod is not newer than their
     last fetch are not fetched; the rest get conditional requests. Exit status: 0
-    completed, 1 error rate over --max-error-rate, 2 usage error, 3 interrupted.
+    completed, 1 error rate over --max-error-rate, 2 usage error, 3 interrupted, 4 a
+    field degraded (its versions held back: `cwarchive accept`), 5 robots.txt
+    unavailable.
 
     \b
     Examples:
@@ -563,7 +597,7 @@ def distributed_crawl_and_report(
     db_url = distributed.check_db(overrides.get("ARCHIVE_DB_URL"))
     frontier = distributed.connect(frontier_url, frontier_name)
     distributed.check_not_busy(frontier)
-    check_archive(db_url)
+    ensure_archive(db_url)
     if max_rate is None:
         site = overrides.get("ARCHIVE_SITE_ROOT", SITE)
         max_rate = 0.0 if is_loopback(site) else distributed.LIVE_MAX_RATE
@@ -574,7 +608,7 @@ def distributed_crawl_and_report(
     if live and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"
     stats = run_crawl(overrides, live=live)
-    numbers = figures(stats)
+    numbers = {**figures(stats), **health_figures(stats)}
     if stats.get("archive/error_rate") is not None:
         numbers["error_rate"] = stats["archive/error_rate"]  # all processes together
     numbers.update(distributed.run_figures(db_url, numbers.get("run_id")))
@@ -592,6 +626,7 @@ def distributed_crawl_and_report(
         title = f"run {run.get('id')}: {run.get('pages_fetched')} pages by these processes"
         console().print(table(title, numbers["workers"], WORKER_COLUMNS))
     tell_robots_unavailable(stats)
+    tell_degraded(numbers)
     return exit_status(numbers, max_error_rate)
 
 

@@ -37,6 +37,7 @@ def article_record(
     body_blocks = [(tag, normal(plain(text))) for tag, text in facts.body]
     body_text = "\n\n".join(text for _, text in body_blocks if text)
     canonical = urls.canonicalize(facts.url)
+    readable_review = facts.reviewed is not None and facts.review_line == "text"
     record: dict[str, Any] = {
         "page_type": "article",
         "url": url or facts.url,
@@ -48,9 +49,9 @@ def article_record(
         "authors": [normal(name) for name in facts.authors],
         "read_minutes": facts.read_minutes,
         "published": facts.published.isoformat(),
-        "reviewed": facts.reviewed.isoformat() if facts.reviewed else None,
+        "reviewed": facts.reviewed.isoformat() if readable_review else None,
         "reviewers": [{"name": normal(p.name), "url": p.url} for p in facts.reviewers]
-        if facts.reviewed
+        if readable_review
         else [],
         # Block markup serves images as `media_<hash>`: no content path, no month.
         "filed_month": None

@@ -148,6 +148,10 @@ class ArticleFacts:
     markup: str = "site"
     # The 2013 pages: the date alone where `N minute read | Published DATE` stands.
     bare_date: bool = False
+    # The review line (site markup): `text` as the site shows it; `script`, an empty
+    # placeholder a script fills in, which the parser cannot read (the record then has
+    # no review date and no reviewers: a field moved out of reach, docs/crawl.md).
+    review_line: str = "text"
     # When the page last changed (sitemap lastmod, file mtime); default: publish/review.
     modified: dt.datetime | None = None
     # The code's prefix: `h00` (Cancerwise's month codes), `h35` (a publication's year code).

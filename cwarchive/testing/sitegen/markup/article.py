@@ -12,6 +12,7 @@ stories", right rail), the redesign uses semantic tags only, with no class or id
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from cwarchive.testing.sitegen.facts import SITE, ArticleFacts, Facet, archive_url, site_date
@@ -262,6 +263,8 @@ def _json_ld_article(facts: ArticleFacts, og_image: str | None) -> dict[str, obj
 def _review_line(facts: ArticleFacts) -> str:
     if not facts.reviewed:
         return ""
+    if facts.review_line == "script":
+        return _review_placeholder(facts)
     people = people_html(facts.reviewers, "cta")
     return f"""              <section class="medical-reviewer-component bleed-top bleed-bottom" data-section="medical-review">
                 <div class="module">
@@ -269,6 +272,19 @@ def _review_line(facts: ArticleFacts) -> str:
                     <div class="blog-med-review"><i class="fa fa-check-medical-review fa-1x"></i><span class="bold tab">Medically Reviewed</span><span> | </span> <div class="review-text tab">Last reviewed by {people} <span class="date">on
 {site_date(facts.reviewed)}</span></div></div>
                   </div>
+                </div>
+              </section>"""
+
+
+def _review_placeholder(facts: ArticleFacts) -> str:
+    """The review line as an empty element a script fills in: in the page's bytes the
+    date and the reviewers are only inside the script, which no parser reads."""
+    people = ", ".join(person.name for person in facts.reviewers)
+    filled = json.dumps({"reviewers": people, "date": site_date(facts.reviewed)})
+    return f"""              <section class="medical-reviewer-component bleed-top bleed-bottom" data-section="medical-review">
+                <div class="module">
+                  <div class="medical-reviewer" data-review-src="/content/review.json"></div>
+                  <script>window.mdaReview = {filled};</script>
                 </div>
               </section>"""
 
