@@ -14,8 +14,9 @@ import click
 # adds its commands; `tests/test_cli.py` checks this table against them.
 COMMAND_MODULES = {
     "parse": "parse",
-    **dict.fromkeys(("runs", "articles", "history", "diff", "tags"), "archive"),
-    **dict.fromkeys(("reparse", "ingest", "db"), "maintenance"),
+    **dict.fromkeys(
+        ("runs", "articles", "history", "diff", "tags", "reparse", "ingest", "db"), "archive"
+    ),
     "accept": "accept",
     "query": "research",
     "export": "research",
