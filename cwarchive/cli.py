@@ -17,7 +17,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(
         ("runs", "articles", "history", "diff", "tags", "reparse", "ingest", "db"), "archive"
     ),
-    "accept": "accept",
+    "accept": "health",
     "query": "research",
     "export": "research",
     "search": "search",

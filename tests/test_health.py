@@ -300,6 +300,8 @@ def test_a_crawl_that_stops_reading_a_field(
         assert f"cwarchive accept {run}" in lines[0] and "Traceback" not in result.stderr
         assert feed(db, run) == []
         assert len(query(db, "history", everyone[5])) == 1
+        readable = cli("runs", "--db", str(db)).stdout
+        assert f"run {run}: extraction health; stopped reading reviewed, reviewers" in readable
         shown = query(db, "runs")[-1]
         assert shown["degraded"] == ["reviewed", "reviewers"] and shown["held"] == 21
         assert shown["articles_changed"] == 0 and shown["articles_unchanged"] == 24

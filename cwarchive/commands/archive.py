@@ -85,6 +85,9 @@ def runs(db_url: str, as_json: bool) -> None:
 
     A distributed run (`crawl --frontier`) also lists its processes under `workers`:
     the crawl that coordinated it and every worker that joined, with what each fetched.
+    A crawl's extraction health is under `health` (per field, how many of the article
+    pages it parsed had it, against the same articles' versions before), with the
+    fields it stopped reading (`degraded`) and the versions it holds back (`held`).
 
     \b
     Examples:
@@ -121,14 +124,19 @@ def runs(db_url: str, as_json: bool) -> None:
         "returned": "articles_returned",
         "listings": "listings",
         "errors": "errors",
+        "degraded": lambda r: ", ".join(r["degraded"]),
+        "held": "held",
     }
 
     def readable(console: Console) -> None:
+        from cwarchive.commands.health import print_health
+
         console.print(table(f"{len(rows)} runs", rows, columns))
         for row in rows:
             if "workers" in row:
                 title = f"run {row['id']}: {len(row['workers'])} processes"
                 console.print(table(title, row["workers"], WORKER_COLUMNS))
+        print_health(console, rows)
 
     emit(rows, as_json, readable)
 

@@ -1,23 +1,54 @@
-"""`cwarchive accept RUN`: store the versions a degraded run held back.
+"""Extraction health on the command line: `cwarchive accept RUN`, and the tables
+`cwarchive runs` prints of each run's figures.
 
-A run that stopped reading a field (`storage.health`, docs/crawl.md "When the site
-changes") kept the articles' versions instead of saving readings that only lost it.
+A run that stopped reading a field (`storage.health`, docs/crawl.md "Extraction
+health") kept the articles' versions instead of saving readings that only lost it.
 When the site really dropped the field, accepting the run stores those readings as the
 versions they would have been.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
-from cwarchive.output import emit
+from cwarchive.output import Column, emit, table
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+# A run's figures per field, as `cwarchive runs` shows them (docs/crawl.md).
+HEALTH_COLUMNS: dict[str, Column] = {
+    "field": "field",
+    "pages": "pages",
+    "present": "present",
+    "compared": "compared",
+    "before": "had_before",
+    "after": "has_after",
+    "lost": "lost",
+    "degraded": lambda f: "yes" if f["degraded"] else "",
+    "held": "held",
+}
+
+
+def print_health(console: Console, runs: list[dict[str, Any]]) -> None:
+    """The figures of every run that degraded, and of the last run measured."""
+    measured = [run for run in runs if run.get("health")]
+    shown = [run for run in measured if run["degraded"]]
+    if measured and measured[-1] not in shown:
+        shown.append(measured[-1])
+    for run in shown:
+        title = f"run {run['id']}: extraction health"
+        if run["degraded"]:
+            title += (
+                f"; stopped reading {', '.join(run['degraded'])}, {run['held']} versions held "
+                f"back (`cwarchive accept {run['id']}` stores them)"
+            )
+        console.print(table(title, run["health"], HEALTH_COLUMNS))
 
 
 def register(group: click.Group) -> None:
