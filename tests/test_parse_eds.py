@@ -271,6 +271,12 @@ def test_a_page_no_rule_reads_is_refused_with_a_reason() -> None:
             ['<p><a href="{author}">Ana Perez</a></p>', "<p>6 minute read | June 08, 2026</p>"],
             ['<p><a href="{faculty}">Jane Roe, M.D.,</a></p>', "<p>June 10, 2026</p>"],
         ),
+        (
+            ['<p><a href="{author}">Ana Perez</a></p>', "<p>6 minute read</p>",
+             "<p>June 08, 2026</p>"],
+            ['<p>Medically Reviewed | <a href="{faculty}">Jane Roe, M.D.,</a></p>',
+             "<p>June 10, 2026</p>"],
+        ),
         # labels the rows may carry after all; a row above the author's
         (
             ["<p>Healthy Living</p>", '<p>By <a href="{author}">Ana Perez</a></p>',

@@ -43,14 +43,16 @@ _REVIEWED = re.compile(
 _BYLINE = re.compile(r"^\s*by\s+(?P<who>\S.*)$", re.IGNORECASE | re.DOTALL)
 _MAX_BYLINE = 200
 # Unlabelled rows: the read time (`8 minute read`, maybe with the date after it), and the
-# people of a byline or reviewer row (a `By` or `Reviewed by` label dropped if present).
+# people of a byline or reviewer row (a `By`, `Reviewed by` or `Medically Reviewed |`
+# label dropped if present).
 _READ_TIME_ROW = re.compile(
     rf"^(?P<minutes>\d+)\s*-?\s*min(?:ute)?s?\.?\s+read"
     rf"(?:\s*[|·•,–—-]?\s*(?P<date>{DATE_IN_TEXT}))?$",
     re.IGNORECASE,
 )
 _PEOPLE_ROW = re.compile(
-    r"^\s*(?:(?:by|(?:medically\s+|last\s+)?reviewed\s+by)\s*:?\s+)?(?P<who>\S.*?)(?:\s+on)?[\s,]*$",
+    r"^\s*(?:(?:by|(?:medically\s+|last\s+)?reviewed\s+by|medically\s+reviewed)\s*[:|]?\s+)?"
+    r"(?P<who>\S.*?)(?:\s+on)?[\s,]*$",
     re.IGNORECASE | re.DOTALL,
 )
 # Blocks that end the header rows: the body has begun.
