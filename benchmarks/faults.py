@@ -427,10 +427,10 @@ class Campaign:
 
     def _db_check(self, crawl: Crawl, allow_running: bool) -> None:
         """`cwarchive db check`, as the function the command calls (no process start)."""
-        from storage.check import check_archive
+        from storage.check import verify_archive
 
         try:
-            problems = [p.as_dict() for p in check_archive(f"sqlite:///{self.db}")]
+            problems = [p.as_dict() for p in verify_archive(f"sqlite:///{self.db}")]
         except Exception as error:  # no archive, a schema behind: the command's exit 2
             self.checks["failed"] += 1
             self.fail(crawl, f"db check could not run: {type(error).__name__}: {error}")

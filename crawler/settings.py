@@ -145,6 +145,9 @@ ADDONS = {
 ARCHIVE_DB_URL = "sqlite:///cwarchive.sqlite"
 # The archive implementation: `open(db_url, batch_size=)` and the storage API.
 ARCHIVE_CLASS = "storage.Archive"
+# What the spider reads of the archive before it starts (`crawler.knowledge`): read-only,
+# nothing known of an archive that does not exist yet.
+ARCHIVE_KNOWN_READER = "storage.opening.read_known"
 # Where requests go; records keep https://www.mdanderson.org URLs whatever this is.
 ARCHIVE_SITE_ROOT = SITE
 ARCHIVE_SECTIONS = ["cancerwise"]

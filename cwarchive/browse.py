@@ -23,9 +23,8 @@ import json
 import os
 import signal
 import socket
-import sqlite3
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +32,13 @@ from types import FrameType, ModuleType
 from typing import Any
 
 import click
-from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import NullPool
 
 from cwarchive.errors import CliError
-from storage import db, search
+from storage import db, readonly, search
 from storage.db import ArchiveError
+from storage.descriptions import TABLES, VIEWS, Described
 
 INSTALL = "pip install 'cwarchive[browse]'"
 
@@ -48,429 +46,21 @@ INSTALL = "pip install 'cwarchive[browse]'"
 # -- what Datasette shows: titles, descriptions, columns -----------------------------------
 
 
-@dataclass(frozen=True)
-class Described:
-    """A table or view as Datasette presents it."""
-
-    title: str
-    description: str
-    columns: Mapping[str, str]
-    sort: str | None = None  # the column a page is sorted by when none is chosen
-    hidden: bool = False  # left off the database page (still reachable by its URL)
-    # Datasette's search box: the FTS table, and the column holding its rowid.
-    fts_pk: str | None = None
-
-    def metadata(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "title": self.title,
-            "description": self.description,
-            "columns": dict(self.columns),
-        }
-        if self.sort:
-            data["sort"] = self.sort
-        if self.hidden:
-            data["hidden"] = True
-        if self.fts_pk:
-            data["fts_table"] = search.TABLE
-            data["fts_pk"] = self.fts_pk
-        return data
-
-
-_RUN = "the run (`runs.id`; run ids grow with time)"
-_FROM_TO = {
-    "from_run": "the last run the old version was seen in",
-    "to_run": "the run the new version first appeared in: the change happened between "
-    "`from_run` and `to_run`",
-    "from_version": "the older version (`article_versions.version`)",
-    "to_version": "the newer version (`article_versions.version`)",
-}
-
-# The research views (migration 0002; docs/research.md), first: what a question reads.
-VIEWS: dict[str, Described] = {
-    "current_articles": Described(
-        "Current articles",
-        "One row per article the archive has ever held, removed ones included: its current "
-        "title, dates, reviewers, authors, how many versions, when it was first and last seen.",
-        {
-            "article_key": "the article's identity, `cancerwise/<slug>` (stable across its URLs)",
-            "status": "`active`, or `removed` (its last URL answered 404/410 in a completed run)",
-            "url": "the URL it was last fetched or seen at",
-            "title": "the current version's title",
-            "published": "the current version's publication date (ISO text; null when the "
-            "page shows none)",
-            "reviewed": "the current version's review date (ISO text; null when the page "
-            "shows none)",
-            "reviewers": "the current version's reviewers' names (JSON list)",
-            "authors": "the current version's authors (JSON list)",
-            "read_minutes": "the current version's reading time",
-            "word_count": "the current version's body length in words",
-            "versions": "how many distinct versions the archive holds",
-            "first_run": "the run that first saved it",
-            "last_run": "the last run that fetched or saw it (a 304 or a skipped fresh page "
-            "counts)",
-            "removed_run": "the run that removed it; null while active",
-        },
-        sort="article_key",
-    ),
-    "article_versions": Described(
-        "Article versions",
-        "One row per version: what an article said, and when the crawler saw it say so. "
-        "In `version` order the rows are the article's history as fetched.",
-        {
-            "article_key": "the article",
-            "version": "1, 2, ... in the order the contents were first seen",
-            "title": "that version's title",
-            "published": "that version's publication date (ISO text)",
-            "reviewed": "that version's review date (ISO text)",
-            "reviewers": "that version's reviewers' names (JSON list)",
-            "content_hash": "the hash of the content; equal hashes mean equal content",
-            "first_run": "the run it first appeared in",
-            "last_run": "the last run it was fetched, seen or reparsed in",
-            "parser_version": "the parser that produced it (a reparse adds versions with a "
-            "newer one)",
-        },
-        sort="article_key",
-    ),
-    "reviewed_changes": Described(
-        "Review date changes",
-        "One row per change of the review date between two consecutive versions of an "
-        "article (a date that appears or disappears is a change too), with the reviewers "
-        "before and after: the changes of `cwarchive diff --field reviewed`.",
-        {
-            "article_key": "the article",
-            "title": "its title in the newer version",
-            "old_reviewed": "the review date before (ISO text or null)",
-            "new_reviewed": "the review date after (ISO text or null)",
-            "old_reviewers": "the reviewers' names before (JSON list)",
-            "new_reviewers": "the reviewers' names after (JSON list)",
-            **_FROM_TO,
-            "days_between": "`new_reviewed` minus `old_reviewed` in days (negative when the "
-            "date went back); null when either is null",
-        },
-        sort="to_run",
-    ),
-    "field_changes": Described(
-        "Field changes",
-        "One row per change of one content field between consecutive versions of an "
-        "article: exactly the rows `cwarchive diff --field F` prints. Filter on `field` "
-        "first: each field is computed on its own.",
-        {
-            "article_key": "the article",
-            "field": "the content field that changed (`title`, `reviewed`, `body_text`, ...)",
-            "old": "the value before, as text: dates ISO, numbers as digits, lists compact "
-            "JSON; null when absent",
-            "new": "the value after, as `old`",
-            **_FROM_TO,
-        },
-        sort="to_run",
-    ),
-    "tag_count_series": Described(
-        "Tag counts by run",
-        "One row per run and tag: the consolidated count of the run (the count shown on "
-        "the most pages; a tie goes to the latest-fetched page), with the run's start time "
-        "for plotting.",
-        {
-            "run": _RUN,
-            "run_started": "when the run started (ISO text, UTC)",
-            "tag_id": "the tag's identity (`md-anderson:diseases/breast-cancer`); null for a "
-            "tag only ever shown without a link",
-            "label": "the label as shown in that run (a renamed tag keeps its `tag_id`)",
-            "group": "the group as shown in that run",
-            "count": "the count the run's pages showed (null when no page of the run showed "
-            "the tag)",
-        },
-        sort="run",
-    ),
-}
-
-_COUNTERS = {
-    "pages_fetched": "pages fetched",
-    "articles_new": "articles saved for the first time",
-    "articles_changed": "articles saved with a new version",
-    "articles_unchanged": "articles fetched with unchanged content",
-    "articles_seen": "articles answered 304 or skipped because their sitemap date was old",
-    "articles_removed": "articles removed by this run",
-    "articles_returned": "removed articles that came back",
-    "listings": "listing pages stored",
-    "errors": "pages that were not a record (`parse_errors`)",
-}
-
-# The archive's tables and the helper views of migration 0001 (docs/storage.md).
-TABLES: dict[str, Described] = {
-    "runs": Described(
-        "Runs",
-        "One row per crawl, `ingest` or `reparse` run, with its status and counters.",
-        {
-            "id": _RUN,
-            "started_at": "when the run started (UTC)",
-            "finished_at": "when it finished (UTC); null while running or when killed",
-            "site_root": "the site the run crawled",
-            "mode": "`full`, `incremental`, `ingest` or `reparse`",
-            "status": "`running`, `completed`, `interrupted` or `failed`",
-            "parser_version": "the parser the run used",
-            **_COUNTERS,
-        },
-    ),
-    "articles": Described(
-        "Articles",
-        "One row per `article_key`: its status, its current version and what a crawler "
-        "needs for conditional requests. The search box finds the articles whose current "
-        "version's title or body has every word searched for.",
-        {
-            "id": "the article's row id",
-            "article_key": "the article's identity, `cancerwise/<slug>`",
-            "status": "`active` or `removed`",
-            "first_run_id": "the run that first saved it",
-            "removed_run_id": "the run that removed it; null while active",
-            "current_version_id": "its current version (`versions.id`)",
-            "last_url": "the URL it was last fetched or seen at",
-            "etag": "the ETag of its last fetch",
-            "last_modified": "the Last-Modified of its last fetch",
-        },
-        sort="article_key",
-        # The index's rowid is the version id: matching it against the current version
-        # is "current versions only", the rule of storage.search.
-        fts_pk="current_version_id",
-    ),
-    "versions": Described(
-        "Versions",
-        "One row per distinct content of an article, with every field of the record "
-        "(lists as JSON, dates as ISO text). The search box searches every version, "
-        "old ones included.",
-        {
-            "id": "the version's row id",
-            "article_id": "the article (`articles.id`)",
-            "number": "1, 2, ... per article, in the order the contents were first seen",
-            "content_hash": "the hash of the content (not the URL or the tag counts)",
-            "parser_version": "the parser that produced it",
-            "first_run_id": "the run it first appeared in",
-            "canonical_url": "the page's canonical URL",
-            "title": "the article's title",
-            "seo_title": "the title of the page's head",
-            "description": "the page's meta description",
-            "authors": "the authors (JSON list)",
-            "read_minutes": "the reading time shown",
-            "published": "the publication date",
-            "reviewed": "the review date",
-            "reviewers": "the reviewers with their profile links (JSON list of {name, url})",
-            "filed_month": "the month the article is filed under (`YYYY-MM`)",
-            "key_takeaways": "the key takeaways (JSON list)",
-            "headings": "the body's headings (JSON list)",
-            "body_text": "the body text",
-            "word_count": "the body length in words",
-        },
-        fts_pk="id",
-    ),
-    "version_reviewers": Described(
-        "Version reviewers",
-        'One row per reviewer of a version: "what did X review" in plain SQL.',
-        {
-            "version_id": "the version (`versions.id`)",
-            "position": "the reviewer's place in the page's list",
-            "name": "the reviewer's name as shown",
-            "url": "the reviewer's profile link",
-        },
-    ),
-    "observations": Described(
-        "Observations",
-        "One row per fetch or sighting of an article: when a version was fetched, seen "
-        "(304 or skipped), found gone or reparsed.",
-        {
-            "id": "the observation's row id",
-            "run_id": "the run",
-            "article_id": "the article (`articles.id`)",
-            "kind": "`fetched`, `seen`, `gone` or `reparsed`",
-            "version_id": "the version fetched or seen; null for `gone`",
-            "url": "the URL as fetched",
-            "http_status": "the HTTP status of the answer",
-            "observed_at": "when (UTC)",
-            "etag": "the answer's ETag",
-            "last_modified": "the answer's Last-Modified",
-            "raw_page_id": "the page's bytes (`raw_pages.id`)",
-            "sidebar_id": "the page's sidebar tag counts (`sidebars.id`)",
-        },
-    ),
-    "raw_pages": Described(
-        "Raw pages",
-        "One row per distinct page bytes, compressed with zstd "
-        "(`zstandard.ZstdDecompressor().decompress(data)` gives them back).",
-        {
-            "id": "the raw page's row id",
-            "sha256": "the sha256 of the uncompressed bytes",
-            "size": "the uncompressed size in bytes",
-            "compression": "`zstd`",
-            "data": "the compressed bytes",
-        },
-    ),
-    "listing_pages": Described(
-        "Listing pages",
-        "One row per fetch of a listing page (a section or a tag's facet page).",
-        {
-            "id": "the row id",
-            "run_id": "the run",
-            "url": "the page's URL",
-            "listing_kind": "the kind of listing",
-            "tag_pk": "the tag of a facet page (`tags.id`)",
-            "fetched_at": "when (UTC)",
-            "article_links": "how many articles the page listed",
-            "raw_page_id": "the page's bytes (`raw_pages.id`)",
-            "sidebar_id": "the page's sidebar tag counts (`sidebars.id`)",
-            "etag": "the response's ETag, sent back by the next incremental crawl",
-            "last_modified": "the response's Last-Modified, sent back likewise",
-            "links": "the links a crawl follows from the page (JSON), also after a 304",
-        },
-    ),
-    "parse_errors": Described(
-        "Parse errors",
-        "One row per fetched page that is not a record, and why.",
-        {
-            "id": "the row id",
-            "run_id": "the run",
-            "url": "the page's URL",
-            "reason": "why it is not a record",
-            "http_status": "the HTTP status of the answer",
-            "raw_page_id": "the page's bytes (`raw_pages.id`)",
-            "observed_at": "when (UTC)",
-        },
-    ),
-    "tags": Described(
-        "Tags",
-        "One row per tag, with its current label and group.",
-        {
-            "id": "the tag's row id (`tag_pk` elsewhere)",
-            "tag_id": "the tag's identity (`md-anderson:diseases/uterine-cancer`); null for a "
-            "label-only tag",
-            "label": "its current label",
-            "group": "its current group",
-        },
-        sort="tag_id",
-    ),
-    "tag_labels": Described(
-        "Tag labels",
-        "One row per (tag, label) ever shown: the label history of a tag.",
-        {
-            "id": "the row id",
-            "tag_pk": "the tag (`tags.id`)",
-            "label": "the label",
-            "first_run_id": "the first run that showed it",
-            "last_run_id": "the last run that showed it",
-        },
-    ),
-    "sidebars": Described(
-        "Sidebars",
-        "One row per distinct sidebar of tag counts; pages point at it.",
-        {"id": "the sidebar's row id", "sha256": "the sha256 of its facets"},
-    ),
-    "sidebar_counts": Described(
-        "Sidebar counts",
-        "The facets of a sidebar, as displayed.",
-        {
-            "sidebar_id": "the sidebar (`sidebars.id`)",
-            "position": "the facet's place in the sidebar",
-            "tag_pk": "the tag (`tags.id`)",
-            "label": "the label shown",
-            "group": "the group shown",
-            "count": "the count shown",
-        },
-    ),
-    "article_tags": Described(
-        "Article tags",
-        "One row per (run, tag, article): a facet page of the run listed the article under "
-        "the tag (`article_key` is text: a facet can list an article never fetched).",
-        {
-            "run_id": "the run",
-            "tag_pk": "the tag (`tags.id`)",
-            "article_key": "the article listed",
-        },
-    ),
-    "run_tag_counts": Described(
-        "Consolidated tag counts",
-        "One row per (run, tag): the count shown on the most pages of the run (a tie goes "
-        "to the latest-fetched page), and how far the pages agreed.",
-        {
-            "run_id": "the run",
-            "tag_pk": "the tag (`tags.id`)",
-            "label": "the label as shown in the run",
-            "group": "the group as shown in the run",
-            "count": "the consolidated count",
-            "pages": "how many pages showed the tag",
-            "pages_agreeing": "how many showed the chosen count",
-            "distinct_counts": "how many different counts were seen",
-            "listed": "how many distinct articles the tag's facet pages listed (null when "
-            "no facet page of the tag was fetched)",
-        },
-    ),
-    "run_workers": Described(
-        "Run workers",
-        "One row per process that took part in a distributed run (docs/scale-out.md): the "
-        "crawl that started it and every worker that joined, with its share of the run's "
-        "counters. Runs of one process have none.",
-        {
-            "run_id": _RUN,
-            "worker": "the process: `host:pid:random`",
-            "role": "`coordinator` (the crawl that started the run) or `worker`",
-            "host": "the machine it ran on",
-            "pid": "its process id there",
-            "joined_at": "when it joined the run (UTC)",
-            "left_at": "when it left, its writes all committed (UTC); null when lost",
-            "status": "`working`, `done`, `interrupted` or `lost` (killed: its lease ran out)",
-            "fetch_errors": "fetches that failed for good",
-            **{name: text for name, text in _COUNTERS.items() if name != "articles_removed"},
-        },
-        sort="run_id",
-    ),
-    "version_runs": Described(
-        "Version runs",
-        "One row per version: the runs it was fetched, seen or reparsed in.",
-        {
-            "version_id": "the version (`versions.id`)",
-            "article_id": "the article (`articles.id`)",
-            "first_run_id": "the first run that observed it",
-            "last_run_id": "the last run that observed it",
-            "observations": "how many observations it has",
-        },
-    ),
-    "article_runs": Described(
-        "Article runs",
-        "One row per article: the runs it was fetched or seen in.",
-        {
-            "article_id": "the article (`articles.id`)",
-            "first_run_id": "the first run that fetched or saw it",
-            "last_run_id": "the last run that fetched or saw it",
-            "last_fetched_at": "when it was last fetched (UTC)",
-        },
-    ),
-    "tag_count_readings": Described(
-        "Tag count readings",
-        "One row per (page, tag) reading: every count any page showed, before consolidation.",
-        {
-            "run_id": "the run",
-            "page_url": "the page's URL",
-            "page_type": "`article` or `listing`",
-            "fetched_at": "when the page was fetched (UTC)",
-            "tag_pk": "the tag (`tags.id`)",
-            "tag_id": "the tag's identity",
-            "label": "the label shown",
-            "group": "the group shown",
-            "count": "the count shown",
-            "position": "the facet's place in the sidebar",
-        },
-    ),
-    search.TABLE: Described(
-        "Search index",
-        "The full-text index (SQLite FTS5, porter stemmer) of every version's title and "
-        "body; its rowid is the version id (migration 0003, storage/search.py).",
-        {"title": "the version's title", "body_text": "the version's body text"},
-        # Datasette hides FTS tables anyway; searched through articles and versions.
-        hidden=True,
-    ),
-    "alembic_version": Described(
-        "Schema revision",
-        "The archive's schema revision (Alembic); `cwarchive db upgrade` moves it.",
-        {"version_num": "the revision"},
-        hidden=True,
-    ),
-}
+def described(item: Described) -> dict[str, Any]:
+    """A table or view as Datasette's metadata gives it."""
+    data: dict[str, Any] = {
+        "title": item.title,
+        "description": item.description,
+        "columns": dict(item.columns),
+    }
+    if item.sort:
+        data["sort"] = item.sort
+    if item.hidden:
+        data["hidden"] = True
+    if item.fts_pk:
+        data["fts_table"] = search.TABLE
+        data["fts_pk"] = item.fts_pk
+    return data
 
 
 # -- canned queries ---------------------------------------------------------------------------
@@ -569,7 +159,7 @@ ORDER BY s.run, s.tag_id, s.label""",
 
 def metadata(database: str) -> dict[str, Any]:
     """Datasette's metadata for the archive served under the name `database`."""
-    tables = {name: described.metadata() for name, described in {**VIEWS, **TABLES}.items()}
+    tables = {name: described(item) for name, item in {**VIEWS, **TABLES}.items()}
     return {
         "title": "Cancerwise archive",
         "description": "Every version of MD Anderson's Cancerwise articles, run by run, "
@@ -611,16 +201,7 @@ def sqlite_path(db_url: str) -> str:
     return path
 
 
-def _immutable_engine(path: str) -> Engine:
-    # The schema is read the way Datasette will read the file: immutable, so checking
-    # writes nothing either (no -wal or -shm file, no journal mode change).
-    uri = Path(path).as_uri() + "?immutable=1"
-    return create_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool
-    )
-
-
-def check_archive(path: str) -> None:
+def check_browsable(path: str) -> None:
     """Refuse a missing file, an archive being written, or a schema not at head."""
     if not os.path.isfile(path):
         raise CliError(f"no archive at {path}: run a crawl, `cwarchive demo` or `cwarchive ingest`")
@@ -631,7 +212,9 @@ def check_archive(path: str) -> None:
             "killed. Browse once it is done (any cwarchive command that opens the archive, "
             "e.g. `cwarchive runs`, folds a killed writer's log into the file)"
         )
-    engine = _immutable_engine(path)
+    # The schema is read the way Datasette will read the file: immutable, so checking
+    # writes nothing either (no -wal or -shm file, no journal mode change).
+    engine = readonly.read_only_engine(path, immutable=True)
     try:
         db.check_schema(engine, create=False)
     except ArchiveError as error:
@@ -758,7 +341,7 @@ def serve(db_url: str, host: str, port: int, echo: Callable[[str], None]) -> Non
     """Check the archive, then serve it in Datasette in the foreground until stopped."""
     path = sqlite_path(db_url)
     datasette_cli = _datasette_cli()
-    check_archive(path)
+    check_browsable(path)
     check_port(host, port)
     name = database_name(path)
     with tempfile.TemporaryDirectory(prefix="cwarchive-browse-") as tmp:

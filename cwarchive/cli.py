@@ -14,9 +14,8 @@ import click
 # adds its commands; `tests/test_cli.py` checks this table against them.
 COMMAND_MODULES = {
     "parse": "parse",
-    **dict.fromkeys(
-        ("runs", "articles", "history", "diff", "tags", "reparse", "ingest", "db"), "archive"
-    ),
+    **dict.fromkeys(("runs", "articles", "history", "diff", "tags"), "archive"),
+    **dict.fromkeys(("reparse", "ingest", "db"), "maintenance"),
     "accept": "health",
     "query": "research",
     "export": "research",

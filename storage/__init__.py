@@ -23,6 +23,9 @@ _EXPORTS = {
     "ArchiveError": "storage.db",
     "NoArchive": "storage.db",
     "SchemaOutOfDate": "storage.db",
+    # One way in: `storage.open(url, mode="write"|"shared"|"readonly"|"snapshot")`.
+    "open": "storage.opening",
+    "Reader": "storage.opening",
 }
 
 __all__ = [
@@ -31,7 +34,9 @@ __all__ = [
     "KnownArticle",
     "KnownListing",
     "NoArchive",
+    "Reader",
     "SchemaOutOfDate",
+    "open",
 ]
 
 

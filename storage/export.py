@@ -32,6 +32,7 @@ from storage import readonly
 from storage.db import ArchiveError
 from storage.models import Run
 from storage.queries import DIFF_FIELDS
+from storage.statement import statement_error
 from storage.vocabulary import EXPORT_BATCH_SIZE, EXPORT_FORMATS, EXPORT_WHATS
 
 BATCH_SIZE = EXPORT_BATCH_SIZE
@@ -279,7 +280,7 @@ def batches(
         while batch := result.fetchmany(batch_size):
             yield batch
     except SQLAlchemyError as error:
-        raise ro.error(error) from None
+        raise statement_error(ro, error) from None
 
 
 def export(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, text
 
-from storage import db
 from storage.models import Run
+from storage.opening import Reader
 
 # The fields whose changes the report lists, in the order a run's rows show them.
 CHANGE_FIELDS = ("reviewed", "reviewers", "title")
@@ -138,23 +137,10 @@ def snapshot(db_url: str) -> Iterator[Connection]:
     """A connection in one read transaction over a consistent snapshot of the archive.
 
     Refuses (`storage.ArchiveError`) a missing archive, without creating a SQLite file,
-    and one whose schema is not the code's.
+    and one whose schema is not the code's (`storage.opening`).
     """
-    path = db.sqlite_file(db_url)
-    if path is not None and not os.path.exists(path):
-        raise db.NoArchive(f"no archive at {path}: run a crawl or `cwarchive ingest` first")
-    engine = db.make_engine(db_url)
-    try:
-        db.check_schema(engine, create=False)
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                # READ COMMITTED would give each statement its own snapshot; SQLite's
-                # read transaction keeps one from its first read already.
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
-                yield conn
-    finally:
-        engine.dispose()
+    with Reader.open(db_url, snapshot=True) as reader, reader.connect() as conn:
+        yield conn
 
 
 def load(

@@ -9,12 +9,14 @@ import click
 from click.testing import CliRunner, Result
 
 from cwarchive.commands import archive as archive_commands
+from cwarchive.commands import maintenance
 
 
 def cli() -> click.Group:
     """A group holding only the archive commands (no crawl, no test tooling)."""
     group = click.Group()
     archive_commands.register(group)
+    maintenance.register(group)
     return group
 
 

@@ -23,11 +23,12 @@ import pytest
 import zstandard
 from sqlalchemy import create_engine, insert, select, text
 
+import storage
 from crawler.parsers import PageError, parse_page
 from crawler.record import content_hash
 from storage import Archive
 from storage import db as storage_db
-from storage.check import KINDS, check_archive, read_only_engine, read_only_transaction
+from storage.check import KINDS, verify_archive
 from storage.check import version_record as rebuilt_record
 from storage.models import RUN_COUNTERS, Base, Run, Version
 from tests.archive_cli import invoke
@@ -460,22 +461,22 @@ def test_deep_reports_what_a_different_parser_reads(ingested: str) -> None:
             raise PageError("no title")
         return record
 
-    problems = check_archive(ingested, parse=drifted, page_errors=(PageError,))
+    problems = verify_archive(ingested, parse=drifted, page_errors=(PageError,))
     assert {p.kind for p in problems} == {"parser_drift"}
     assert all(p.severity == "warning" for p in problems)
     messages = [p.message for p in problems]
     assert any(CYTOKINE in m and m.endswith(": headings") for m in messages), messages
     assert any("melanoma" in m and "no longer parses: no title" in m for m in messages)
-    assert check_archive(ingested) == []  # without a parser, nothing to compare
+    assert verify_archive(ingested) == []  # without a parser, nothing to compare
 
 
 # -- read-only, and archives that cannot be checked -----------------------------------
 
 
-def test_the_check_transaction_refuses_writes(ingested: str) -> None:
-    engine = read_only_engine(ingested)
-    try:
-        with read_only_transaction(engine) as conn, pytest.raises(Exception) as error:
+@pytest.mark.parametrize("mode", ["snapshot", "readonly"])
+def test_a_write_through_a_read_only_opening_fails(ingested: str, mode: str) -> None:
+    with storage.open(ingested, mode=mode) as reader, reader.connect() as conn:
+        with pytest.raises(Exception) as error:
             conn.execute(
                 insert(Run).values(
                     started_at=dt.datetime.now(dt.UTC),
@@ -489,8 +490,6 @@ def test_the_check_transaction_refuses_writes(ingested: str) -> None:
                 )
             )
         assert "read" in str(error.value).lower()  # "readonly database" / "read-only transaction"
-    finally:
-        engine.dispose()
 
 
 def test_a_missing_archive_is_an_error_line_and_stays_missing(tmp_path: Path) -> None:
@@ -512,7 +511,7 @@ def test_a_file_that_is_no_database_is_an_error_line(tmp_path: Path) -> None:
     path.write_text("not a database, " * 1000)
     result = invoke("db", "check", "--db", str(path))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: cannot check the archive {path}: ")
+    assert result.stderr.startswith(f"error: cannot open the archive {path}: ")
     assert "not a database" in result.stderr
 
 

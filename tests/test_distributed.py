@@ -27,7 +27,7 @@ from crawler.frontier.state import Frontier
 from crawler.urls import article_key
 from cwarchive.testing.replay import read_log, read_log_times, spawn
 from storage import db as storage_db
-from storage.check import check_archive
+from storage.check import verify_archive
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = 500
@@ -208,7 +208,7 @@ def test_two_workers_and_the_crawl_fetch_and_archive_each_article_once(
     ]
     hashes = "SELECT a.article_key, v.content_hash FROM articles a JOIN versions v ON v.id = a.current_version_id ORDER BY 1"  # noqa: E501
     assert rows(pg_url, hashes) == rows(alone, hashes)
-    assert check_archive(storage_db.normalize_url(pg_url)) == []
+    assert verify_archive(storage_db.normalize_url(pg_url)) == []
 
     # Incremental, distributed: the lastmod decisions read the shared archive.
     requests.unlink()
@@ -269,7 +269,7 @@ def test_a_worker_killed_halfway_loses_nothing(
     states = dict(rows(pg_url, "SELECT worker, status FROM run_workers"))
     assert states[victim_id] == "lost"
     assert sorted(s for w, s in states.items() if w != victim_id) == ["done", "done"]
-    assert check_archive(storage_db.normalize_url(pg_url)) == []
+    assert verify_archive(storage_db.normalize_url(pg_url)) == []
 
 
 def test_the_rate_limit_is_global(

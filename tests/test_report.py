@@ -383,7 +383,7 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
 
     # Nothing listens on port 1: refused at once, the password not repeated.
     down = report("--db", "postgresql://u:secret@127.0.0.1:1/x", "--out", str(tmp_path / "r"))
-    assert down.exit_code == 2 and "cannot read the archive" in down.stderr
+    assert down.exit_code == 2 and "cannot open the archive" in down.stderr
     assert "secret" not in down.stderr and down.stderr.count("\n") == 1
 
     missing = report("--db", str(tmp_path / "none.sqlite"), "--out", str(tmp_path / "r"))

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import Connection, func, insert, select, text, update
 
 from cwarchive.commands import archive as archive_commands
+from cwarchive.commands import maintenance
 from cwarchive.commands import search as search_commands
 from storage import Archive, search
 from storage import db as storage_db
@@ -352,6 +353,7 @@ def test_downgrade_drops_the_index(archive: Archive) -> None:
 def _cli() -> click.Group:
     group = click.Group()
     archive_commands.register(group)
+    maintenance.register(group)
     search_commands.register(group)
     return group
 

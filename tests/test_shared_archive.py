@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Connection, func, select, text
 
 from storage import Archive
-from storage.check import check_archive
+from storage.check import verify_archive
 from storage.models import Article, Observation, RawPage, Run, RunWorker, Sidebar, Tag, Version
 from storage.shared import SharedArchive
 from tests.storage_records import article, raw_page, sidebar
@@ -115,7 +115,7 @@ def test_two_saves_of_one_new_article_at_once_make_one_article_and_one_version(
     assert rows(archive, Tag) == 3
     archive.finish_run(run, "completed", pages_fetched=2)
     assert (run_row(archive, run).articles_new, run_row(archive, run).articles_unchanged) == (1, 0)
-    assert check_archive(archive_url) == []
+    assert verify_archive(archive_url) == []
 
 
 def test_two_saves_of_one_changed_article_at_once_add_one_version(
@@ -136,7 +136,7 @@ def test_two_saves_of_one_changed_article_at_once_add_one_version(
     assert numbers == [1, 2]
     assert current == changed["content_hash"]
     archive.finish_run(run)
-    assert check_archive(archive_url) == []
+    assert verify_archive(archive_url) == []
 
 
 def test_many_saves_sharing_new_tags_and_sidebars_at_once(
@@ -163,7 +163,7 @@ def test_many_saves_sharing_new_tags_and_sidebars_at_once(
     assert shares == [1] * 8
     archive.finish_run(run)
     assert run_row(archive, run).articles_new == 8
-    assert check_archive(archive_url) == []
+    assert verify_archive(archive_url) == []
 
 
 def test_a_second_save_of_an_article_in_one_run_is_a_duplicate(archive: SharedArchive) -> None:
@@ -228,7 +228,7 @@ def test_workers_share_a_run_and_the_coordinator_finishes_it(
     with archive.engine.connect() as conn:
         states = dict(conn.execute(select(RunWorker.worker, RunWorker.status)).all())
     assert states == {"coordinator": "done", "worker": "done", "killed": "lost"}
-    assert check_archive(archive_url) == []
+    assert verify_archive(archive_url) == []
 
 
 def test_join_refuses_a_run_that_is_not_running(archive: SharedArchive) -> None:

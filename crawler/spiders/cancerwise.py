@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Self
 
@@ -41,6 +41,7 @@ from scrapy.exceptions import (
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.spiders import SitemapSpider
+from scrapy.utils.misc import load_object
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
@@ -67,7 +68,7 @@ from crawler.urls import (
 )
 
 if TYPE_CHECKING:
-    from storage import KnownArticle, KnownListing  # storage is optional for navigation
+    from crawler.knowledge import KnownArticle, KnownListing, ReadKnown
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +143,8 @@ class CancerwiseSpider(SitemapSpider):
         self.limit = 0
         self.since: datetime | None = None
         self.wanted_sitemaps: re.Pattern[str] = re.compile(r"/sitemap\.xml$")
-        self.known: dict[str, KnownArticle] = {}
-        self.known_listings: dict[str, KnownListing] = {}
+        self.known: Mapping[str, KnownArticle] = {}
+        self.known_listings: Mapping[str, KnownListing] = {}
         self.current_year = datetime.now(UTC).year
         # Article keys listed by the sitemaps or listings, and those already decided
         # (requested or counted as seen): an article is decided once per run.
@@ -192,27 +193,32 @@ class CancerwiseSpider(SitemapSpider):
         self.wanted_sitemaps = re.compile(rf"/(?:{alternatives})(?:\.gz)?$")
         self.root = root_netloc(crawler)
         self.max_size = settings.getint("DOWNLOAD_MAXSIZE")
-        self.known, self.known_listings = self._read_known(settings.get("ARCHIVE_DB_URL"))
+        self.known, self.known_listings = self._read_known(
+            settings.get("ARCHIVE_DB_URL"),
+            settings.get("ARCHIVE_KNOWN_READER") or "storage.opening.read_known",
+        )
         self._holders = {key: known.last_url for key, known in self.known.items()}
         self.worker = settings.get("ARCHIVE_ROLE") == "worker"
         self.parser = ParserPool.from_crawler(crawler)
 
     def _read_known(
-        self, db_url: str | None
-    ) -> tuple[dict[str, KnownArticle], dict[str, KnownListing]]:
+        self, db_url: str | None, reader: str
+    ) -> tuple[Mapping[str, KnownArticle], Mapping[str, KnownListing]]:
         """What the archive knows of articles (last URL, fetch time, validators) and of
-        listing pages (validators, links: incremental runs only); empty without one."""
+        listing pages (validators, links: incremental runs only); empty without one.
+        Read through `ARCHIVE_KNOWN_READER` (`crawler.knowledge`): never storage."""
         if not db_url:
             return {}, {}
-        from storage import Archive  # storage is optional for navigation-only runs
-
-        archive = Archive.open(db_url)
+        read_known: ReadKnown = load_object(reader)
+        knowledge = read_known(db_url)
         try:
             # Links found by another parser version are not followed again unread.
-            listings = archive.known_listings(PARSER_VERSION) if self.mode == "incremental" else {}
-            return dict(archive.known_articles()), listings
+            listings = (
+                knowledge.known_listings(PARSER_VERSION) if self.mode == "incremental" else {}
+            )
+            return dict(knowledge.known_articles()), listings
         finally:
-            archive.close()
+            knowledge.close()
 
     # --- Entry points ---------------------------------------------------------------
 

@@ -62,22 +62,12 @@ def read_changes(
     from_run: int | None,
     to_run: int | None,
 ) -> ChangeSet:
-    from storage import Archive, ArchiveError
+    from cwarchive.archives import reading
     from storage.changes import changes, default_range
 
-    try:
-        archive = Archive.open(db_url, create=False)
-    except ArchiveError as error:
-        raise CliError(str(error)) from None
-    except Exception as error:  # a bad URL or an unreachable server
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise CliError(f"cannot open the archive {db_url}: {first}") from None
-    try:
-        with archive.engine.connect() as conn:
-            wanted = run_range(since, from_run, to_run, default_range(conn))
-            return changes(conn, wanted, fields)
-    finally:
-        archive.close()
+    with reading(db_url) as conn:
+        wanted = run_range(since, from_run, to_run, default_range(conn))
+        return changes(conn, wanted, fields)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

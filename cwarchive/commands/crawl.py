@@ -293,7 +293,7 @@ def end_job(job_dir: str, finish_reason: str | None) -> None:
         (Path(job_dir) / JOB_RUNNING_MARK).unlink(missing_ok=True)
 
 
-def check_archive(db_url: str) -> None:
+def ensure_archive(db_url: str) -> None:
     """Open the archive once before crawling: a bad URL or an old schema is a usage error."""
     from storage import Archive, SchemaOutOfDate
 
@@ -362,7 +362,7 @@ def crawl_and_report(
 
     db_url = overrides.get("ARCHIVE_DB_URL") or None
     if db_url:
-        check_archive(db_url)
+        ensure_archive(db_url)
     live = not as_json and sys.stderr.isatty()
     if live and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"
@@ -597,7 +597,7 @@ def distributed_crawl_and_report(
     db_url = distributed.check_db(overrides.get("ARCHIVE_DB_URL"))
     frontier = distributed.connect(frontier_url, frontier_name)
     distributed.check_not_busy(frontier)
-    check_archive(db_url)
+    ensure_archive(db_url)
     if max_rate is None:
         site = overrides.get("ARCHIVE_SITE_ROOT", SITE)
         max_rate = 0.0 if is_loopback(site) else distributed.LIVE_MAX_RATE

@@ -31,11 +31,11 @@ def register(group: click.Group) -> None:
 @contextmanager
 def _clean_errors() -> Iterator[None]:
     """Storage's one-line errors, and a closed pipe (`| head`), become clean exits."""
-    from storage import ArchiveError, readonly
+    from storage import ArchiveError, statement
 
     try:
         yield
-    except readonly.QueryTimeout as error:
+    except statement.QueryTimeout as error:
         raise CliError(f"{error} (--timeout {error.seconds:g})") from None
     except ArchiveError as error:
         raise CliError(str(error)) from None
@@ -119,10 +119,10 @@ def query(
     if not sql.strip():
         raise CliError("no SQL given")
     from storage import export as exporting
-    from storage import readonly
+    from storage import statement
 
     params = _params(param_pairs)
-    with _clean_errors(), readonly.run_readonly(db_url, sql, params, timeout=timeout) as result:
+    with _clean_errors(), statement.run_readonly(db_url, sql, params, timeout=timeout) as result:
         columns = [exporting.Column(name) for name in result.columns]
         if fmt == "table":
             _print_table(result.columns, result.rows)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cwarchive.commands.archive import _archive
+from cwarchive.archives import reading
 from cwarchive.options import db_option, json_option
 from cwarchive.output import Column, emit, table
 from storage.vocabulary import SEARCH_FIELDS
@@ -61,7 +61,7 @@ def search(text: str, field: str, limit: int, db_url: str, as_json: bool) -> Non
     """
     from storage import search as searching
 
-    with _archive(db_url) as archive, archive.engine.connect() as conn:
+    with reading(db_url) as conn:
         results = searching.search(conn, text, field=field, limit=limit)
 
     best = results[0]["rank"] if results else 0.0

@@ -18,9 +18,9 @@ from cwarchive.commands.crawl import (
     EXIT_COMPLETED,
     EXIT_INTERRUPTED,
     EXIT_ROBOTS_UNAVAILABLE,
-    check_archive,
     check_site_root,
     crawl_overrides,
+    ensure_archive,
     report,
     run_crawl,
     settings_option,
@@ -110,7 +110,7 @@ def worker_command(
         emit({"run_id": None, "joined": False}, as_json, lambda console: console.print("no run"))
         sys.exit(EXIT_COMPLETED)
     # After the wait: the coordinator creates an empty archive's schema, not a worker.
-    check_archive(db)
+    ensure_archive(db)
     overrides: dict[str, Any] = crawl_overrides(
         site=check_site_root(site or run.get("site_root") or ""),
         db_url=db,
