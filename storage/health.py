@@ -406,8 +406,10 @@ def accept(conn: Connection, run_id: int) -> Accepted:
 
     Each becomes the article's next version (first seen in `run_id`, where the page was
     fetched), its observation points at it and it is current, as if the run had kept
-    it. A held version whose article a later run observed, or whose current version
-    moved since (a reparse), is not stored: what came after it stands.
+    it; later sightings of the article (a 304, a sitemap lastmod not newer) saw that
+    same page, so they point at it too. A held version whose article a later run read
+    again (fetched or reparsed), or whose current version moved since, is not stored:
+    what came after it stands.
     """
     result = Accepted(run_id)
     held = conn.execute(
@@ -423,7 +425,7 @@ def accept(conn: Connection, run_id: int) -> Accepted:
             .where(
                 Observation.article_id == row.article_id,
                 Observation.run_id > run_id,
-                Observation.version_id.is_not(None),
+                Observation.kind.in_(("fetched", "reparsed")),
             )
             .limit(1)
         )
@@ -475,6 +477,16 @@ def _store(conn: Connection, held: Any) -> int:
     conn.execute(
         update(Observation)
         .where(Observation.id == held.observation_id)
+        .values(version_id=version_id)
+    )
+    conn.execute(
+        update(Observation)
+        .where(
+            Observation.article_id == held.article_id,
+            Observation.run_id > held.run_id,
+            Observation.kind == "seen",
+            Observation.version_id == held.kept_version_id,
+        )
         .values(version_id=version_id)
     )
     conn.execute(

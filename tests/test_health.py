@@ -200,6 +200,28 @@ def test_pages_that_no_longer_read_as_articles_lose_every_field(archive: Archive
     sound(archive)
 
 
+def test_accepted_after_sightings_the_held_version_is_what_they_saw(archive: Archive) -> None:
+    crawl_records(archive, [article(key, **REVIEWED) for key in keys(12)])
+    degraded, checked = crawl_records(archive, [article(key, **UNREVIEWED) for key in keys(12)])
+    assert checked.held == 12
+    # The next nightly run fetches nothing: every article is seen (lastmod not newer).
+    seen = archive.start_run("incremental", parser_version="test")
+    archive.mark_seen_many(seen, [(key, article(key)["url"]) for key in keys(12)])
+    close(archive, seen)
+    accepted = health.accept_run(archive.engine, degraded)
+    assert (accepted.stored, accepted.superseded) == (12, 0)
+    assert {change.to_run for change in field_changes(archive)} == {degraded}
+    with archive.engine.connect() as conn:
+        current = select(Version.id).where(Version.first_run_id == degraded)
+        sightings = conn.scalar(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.run_id == seen, Observation.version_id.in_(current))
+        )
+    assert sightings == 12
+    sound(archive)
+
+
 def test_a_reparse_is_not_measured(archive: Archive) -> None:
     run = archive.start_run("reparse", parser_version="test")
     assert close(archive, run) is None

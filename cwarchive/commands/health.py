@@ -65,7 +65,7 @@ def accept(run: int, db_url: str, as_json: bool) -> None:
 
     Each becomes its article's next version, first seen in RUN, and current; the feed,
     `diff` and the research views then show the change. A held version of an article a
-    later run observed again is not stored: the later reading stands. Accepting twice
+    later run fetched again is not stored: the later reading stands. Accepting twice
     stores nothing more. `cwarchive runs` lists what each run held back (`held`).
 
     \b
