@@ -370,6 +370,48 @@ TABLES: dict[str, Described] = {
         },
         sort="run_id",
     ),
+    "run_field_health": Described(
+        "Extraction health",
+        "One row per (crawl, field): how many of the article pages the run parsed had the "
+        "field, against the same articles' versions before the run (docs/crawl.md, "
+        '"Extraction health"). Runs not measured (reparse, ingest, older) have none.',
+        {
+            "run_id": _RUN,
+            "field": "the record field (`reviewed`, `tag_counts`, ...)",
+            "pages": "article pages the run parsed (a known article's page that no longer "
+            "parses counts, with no field)",
+            "present": "of those, how many have the field",
+            "compared": "of those, the articles that had a version before the run",
+            "had_before": "of the compared, how many had the field before the run",
+            "has_after": "of the compared, how many have it now",
+            "lost": "of the compared, how many had it and no longer have it",
+            "degraded": "1 when at least 10 articles lost it and at least half of those "
+            "that had it: the run held back the versions that only lost it",
+            "held": "versions held back that lost this field",
+        },
+        sort="run_id",
+    ),
+    "held_versions": Described(
+        "Held versions",
+        "One row per version a degraded run read but did not keep: it only lost degraded "
+        "fields. The article kept its version; `cwarchive accept RUN` stores these.",
+        {
+            "id": "row id",
+            "run_id": _RUN,
+            "article_id": "the article (`articles.id`)",
+            "observation_id": "the run's fetch of the page (`observations.id`), pointing at "
+            "the version kept (or, once accepted, the version stored)",
+            "kept_version_id": "the version the article kept (`versions.id`)",
+            "fields": "the degraded fields it lost (JSON list)",
+            "content_hash": "the held reading's content hash",
+            "parser_version": "the parser that read it",
+            "record": "the version's columns as read (JSON)",
+            "version_id": "the version stored when accepted (`versions.id`); null while held "
+            "or when a later reading superseded it",
+            "accepted_at": "when `cwarchive accept` took it (UTC); null while held",
+        },
+        sort="run_id",
+    ),
     "version_runs": Described(
         "Version runs",
         "One row per version: the runs it was fetched, seen or reparsed in.",
