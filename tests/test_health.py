@@ -360,3 +360,41 @@ def test_a_crawl_that_stops_reading_a_field(
         assert cli("db", "check", "--db", str(db), check=False).returncode == 0
     finally:
         hook.close()
+
+
+def test_a_distributed_run_is_measured_once_by_its_coordinator(
+    served: tuple[Site, Path, ReplayServer],
+    pg_url: str,
+    frontier_url: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    from tests.test_distributed import coordinator, finish, worker
+
+    site, root, server = served
+
+    def run(*extra: str, workers: int = 0) -> tuple[int, dict[str, Any], str]:
+        helpers = [worker(frontier_url, pg_url, tmp_path / f"w{i}.log") for i in range(workers)]
+        crawl = coordinator(frontier_url, pg_url, server.url, tmp_path / "c.log", "--full", *extra)
+        code, out = finish(crawl, tmp_path / "c.log")
+        assert [finish(w, tmp_path / f"w{i}.log")[0] for i, w in enumerate(helpers)] == (
+            [0] * workers
+        )
+        return code, json.loads(out), (tmp_path / "c.log").read_text()
+
+    code, first, _ = run()
+    assert (code, first["new"]) == (0, ARTICLES)
+    hide_review_lines(site, root, sorted(site.articles))
+    code, degraded, log = run(workers=1)
+    assert code == 4, log[-3000:]
+    assert degraded["held"] == ARTICLES
+    assert f"error: run {degraded['run_id']} stopped reading reviewed" in log
+    shown = query_pg(pg_url)[-1]
+    assert shown["degraded"] == ["reviewed", "reviewers"] and shown["held"] == ARTICLES
+    assert (shown["articles_changed"], shown["articles_unchanged"]) == (0, ARTICLES)
+    assert [w["role"] for w in shown["workers"]].count("worker") == 1
+    assert len(query_pg(pg_url, "changes", "--field", "reviewed")) == 0
+    assert cli("db", "check", "--db", pg_url, check=False).returncode == 0
+
+
+def query_pg(db: str, *args: str) -> Any:
+    return json.loads(cli(*(args or ("runs",)), "--db", db, "--json").stdout)
