@@ -345,3 +345,17 @@ def test_rows_in_one_cell_or_without_paragraphs() -> None:
         )
         assert record["reviewers"] == [{"name": "Jane Roe, M.D.", "url": f"{FACULTY}jane_roe.html"}]
         assert record["body_text"].startswith("Short first paragraph.")
+
+
+def test_a_listing_of_dated_cards_is_no_article() -> None:
+    """A title, then a card's link and date, reads like a header without read time: at a
+    path no rule names, without an article template or code, it stays a listing."""
+    cards = "".join(
+        f'<div><div><a href="{SITE}/cancerwise/story-{i}">Story {i}</a></div>'
+        f"<div>June 0{i}, 2026</div></div>"
+        for i in range(1, 4)
+    )
+    url = f"{SITE}/cancerwise/topics/healthy-living"
+    record = parse_page(page([f"<h1>Healthy living</h1>{cards}", NAV]), url)
+    assert record["page_type"] == "listing"
+    assert record["article_links"] == [f"{SITE}/cancerwise/story-{i}" for i in range(1, 4)]

@@ -67,6 +67,8 @@ _BODY_END = re.compile(
 _CALL_TO_ACTION = re.compile(r"^request\s+an\s+appointment\b", re.IGNORECASE)
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _FILED = re.compile(r"/(?P<year>\d{4})/(?P<month>\d{2})/[^/]+/jcr:content")
+# The site's article URLs: `.h00-<month code>.html`, publications `.h12-`...`.h37-`.
+ARTICLE_CODE_URL = re.compile(r"\.h\d\d-\d+\.html$", re.IGNORECASE)
 _IMAGE_SOURCES = etree.XPath("//img/@src", smart_strings=False)
 
 
@@ -88,11 +90,17 @@ def parse_article(
     header = _HeaderLines.find(blocks, h1_index)
     # A labelled line first; the EDS metadata where the page shows the date bare or not
     # at all; then the bare date; then the older metadata (JSON-LD, article:*).
+    # A bare date under a title is also how a listing shows its first card: it counts
+    # only where the page is an article's by its template, its URL or a read time.
+    bare_published = header.bare_published
+    if bare_published and not (
+        header.read_minutes is not None
+        or meta.is_article_template
+        or ARTICLE_CODE_URL.search(canonical_url)
+    ):
+        bare_published = None
     published = (
-        header.published
-        or meta.eds_published()
-        or header.bare_published
-        or meta.published_fallback()
+        header.published or meta.eds_published() or bare_published or meta.published_fallback()
     )
     if not published:
         raise PageError("no published date")

@@ -8,7 +8,7 @@ from typing import Any
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
-from crawler.parsers.article import parse_article
+from crawler.parsers.article import ARTICLE_CODE_URL, parse_article
 from crawler.parsers.blocks import collapse
 from crawler.parsers.errors import PageError
 from crawler.parsers.listing import parse_listing
@@ -20,8 +20,6 @@ _NOT_FOUND = re.compile(
     r"|^(?:error )?404(?:\s*[-:|]|$)|^not found\b",
     re.IGNORECASE,
 )
-# The site's article URLs: `.h00-<month code>.html`, publications `.h12-`...`.h37-`.
-_ARTICLE_CODE_URL = re.compile(r"\.h\d\d-\d+\.html$", re.IGNORECASE)
 _DOCUMENT_END = re.compile(rb"</(?:html|body)\s*>", re.IGNORECASE)
 # No table of id attributes: nothing looks elements up by id, and building it is a
 # tenth of the parse.
@@ -86,7 +84,7 @@ def _article_or_listing(
     try:
         return parse_article(root, meta, url, canonical_url)
     except PageError as not_an_article:
-        if _ARTICLE_CODE_URL.search(canonical_url) or meta.is_article_template:
+        if ARTICLE_CODE_URL.search(canonical_url) or meta.is_article_template:
             raise
         listing = parse_listing(root, url, None)
         if listing["article_links"] or listing["tag_counts"]:
