@@ -111,6 +111,8 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "crawler.extensions.ProgressLog": 500,
+    # A JOBDIR whose last crawl died is started over, whatever runs the crawl.
+    "crawler.jobdir.JobDirGuard": 0,
 }
 # A component switched off above is left out of Scrapy's base lists too: Scrapy imports
 # every listed component, even one set to None, and these import tldextract and

@@ -13,7 +13,6 @@ import ipaddress
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -246,53 +245,6 @@ def tell_degraded(numbers: dict[str, Any]) -> None:
     )
 
 
-# What Scrapy keeps in a JOBDIR (the frontier, the request fingerprints, spider state).
-_JOB_FILES = ("requests.seen", "requests.queue", "spider.state")
-
-
-def clear_job(job_dir: str) -> None:
-    """A completed job is done: its fingerprints would make the next run skip every page."""
-    import shutil
-
-    for name in _JOB_FILES:
-        path = Path(job_dir) / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-
-
-# Present while a crawl runs with the job directory; removed once the spider closed
-# (completed, or interrupted gracefully: Scrapy then saved its queue and every page
-# reached the archive). Found at the start, it says the last crawl of the job died
-# without closing (SIGKILL, a second Ctrl-C, a power cut): its `requests.seen` then
-# names requests whose pages never reached the archive (in flight, queued, or saved
-# in a batch not yet committed) and its queue was never written, so resuming from
-# that state would skip those pages for good. The job starts over instead: an
-# incremental run does not fetch again what the killed run saved (its lastmod is
-# not newer than that fetch).
-JOB_RUNNING_MARK = "cwarchive.running"
-
-
-def start_job(job_dir: str) -> bool:
-    """Mark the job running; True when its last crawl died and its state was cleared."""
-    mark = Path(job_dir) / JOB_RUNNING_MARK
-    died = mark.exists()
-    if died:
-        clear_job(job_dir)
-    mark.parent.mkdir(parents=True, exist_ok=True)
-    mark.write_text("a cwarchive crawl runs with this job directory, or died in it\n")
-    return died
-
-
-def end_job(job_dir: str, finish_reason: str | None) -> None:
-    """After the crawl: a finished job is cleared; a closed one is no longer running."""
-    if finish_reason == "finished":
-        clear_job(job_dir)
-    if finish_reason:
-        (Path(job_dir) / JOB_RUNNING_MARK).unlink(missing_ok=True)
-
-
 def ensure_archive(db_url: str) -> None:
     """Open the archive once before crawling: a bad URL or an old schema is a usage error."""
     from storage import Archive, SchemaOutOfDate
@@ -367,16 +319,14 @@ def crawl_and_report(
     if live and "LOG_LEVEL" not in overrides:
         overrides["LOG_LEVEL"] = "WARNING"
     job_dir = overrides.get("JOBDIR")
-    if job_dir and start_job(job_dir):
-        click.echo(
-            f"warning: the last crawl with --job-dir {job_dir} died without closing; its "
-            "queue is lost and its seen requests cannot be trusted: starting the job over",
-            err=True,
-        )
+    if job_dir:
+        from crawler.jobdir import STARTED_OVER, job_died
+
+        # Said here, before the crawl's log; `crawler.jobdir.JobDirGuard` clears the job.
+        if job_died(job_dir):
+            click.echo(f"warning: {STARTED_OVER.format(job=job_dir)}", err=True)
     stats = run_crawl(overrides, live=live)
     numbers = {**figures(stats), **health_figures(stats)}
-    if job_dir:
-        end_job(job_dir, numbers.get("finish_reason"))
     if alerts is not None and db_url:
         from cwarchive.notify import after_crawl
 
