@@ -202,7 +202,7 @@ def _metadata(facts: ArticleFacts) -> list[tuple[str, str]]:
         rows.append(("Author", ", ".join(facts.authors)))
     rows.append(("Publishdate", facts.published.isoformat()))
     rows.append(("Category", next(label for tag, label, *_ in TOPICS if tag == facts.topic)))
-    if facts.image != "none":
+    if facts.image == "og":  # "img": a picture in the body, no page image
         rows.append(("Image", f"{SITE}/{facts.section}/" + media(facts.content_path, 1200)[2:]))
     if facts.read_minutes:
         rows.append(("Readtime", str(facts.read_minutes)))
