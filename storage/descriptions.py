@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from storage import search
+from storage.vocabulary import DIFF_FIELDS
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ VIEWS: dict[str, Described] = {
         "first: each field is computed on its own.",
         {
             "article_key": "the article",
-            "field": "the content field that changed (`title`, `reviewed`, `body_text`, ...)",
+            "field": "the content field that changed: one of "
+            + ", ".join(f"`{name}`" for name in DIFF_FIELDS),
             "old": "the value before, as text: dates ISO, numbers as digits, lists compact "
             "JSON; null when absent",
             "new": "the value after, as `old`",

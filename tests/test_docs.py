@@ -62,3 +62,15 @@ def test_architecture_names_every_module() -> None:
             if not named:
                 missing.append(relative)
     assert not missing, f"not in docs/architecture.md: {missing}"
+
+
+def test_generated_blocks_are_current() -> None:
+    """The settings and migrations of docs/architecture.md and the research views' column
+    tables of docs/research.md are generated (`cwarchive.docblocks`)."""
+    from cwarchive import docblocks
+
+    text = (DOCS / "architecture.md").read_text("utf-8")
+    assert "<!-- generated: settings -->" in text and "<!-- generated: migrations -->" in text
+    assert "<!-- generated: view:current_articles -->" in (DOCS / "research.md").read_text()
+    stale = [path.name for path in docblocks.out_of_date()]
+    assert not stale, f"{stale} out of date: python -m cwarchive.docblocks"
