@@ -419,12 +419,13 @@ class HeldVersion(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id"))
-    kept_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"))
+    # Indexed, as `version_id`: deleting a version looks up the rows that point at it.
+    kept_version_id: Mapped[int] = mapped_column(ForeignKey("versions.id"), index=True)
     fields: Mapped[list[str]] = mapped_column(JsonType)  # the degraded fields it lost
     content_hash: Mapped[str] = mapped_column(String(64))
     parser_version: Mapped[str] = mapped_column(String(50))
     record: Mapped[dict[str, Any]] = mapped_column(JsonType)
-    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"), index=True)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

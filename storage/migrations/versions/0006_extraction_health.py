@@ -72,10 +72,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_held_versions")),
     )
-    op.create_index(op.f("ix_held_versions_run_id"), "held_versions", ["run_id"])
+    # Deleting a held version's row (the run holding it back) looks up what points at
+    # it: without these, a scan of held_versions per version deleted.
+    for column in ("run_id", "kept_version_id", "version_id"):
+        op.create_index(op.f(f"ix_held_versions_{column}"), "held_versions", [column])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_held_versions_run_id"), table_name="held_versions")
+    for column in ("run_id", "kept_version_id", "version_id"):
+        op.drop_index(op.f(f"ix_held_versions_{column}"), table_name="held_versions")
     op.drop_table("held_versions")
     op.drop_table("run_field_health")
