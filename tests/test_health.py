@@ -58,10 +58,17 @@ def figure(checked: Any, name: str) -> health.FieldHealth:
 
 
 def sound(archive: Archive) -> None:
-    """`cwarchive db check` finds nothing."""
+    """`cwarchive db check` finds nothing, and the search index holds the versions."""
     result = invoke("db", "check", "--db", archive.engine.url.render_as_string(False), "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == []
+    with archive.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":  # raises when the index and `versions` differ
+            check = "INSERT INTO version_search(version_search, rank) VALUES('integrity-check', 1)"
+            conn.execute(text(check))
+        else:
+            indexed = conn.scalar(text("SELECT count(*) FROM version_search"))
+            assert indexed == conn.scalar(select(func.count()).select_from(Version))
 
 
 def field_changes(archive: Archive, field: str = "reviewed") -> list[Any]:
