@@ -13,13 +13,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from storage.archive import Archive, KnownArticle, KnownListing
+    from storage.archive import Archive
     from storage.db import ArchiveError, NoArchive, SchemaOutOfDate
+    from storage.known import KnownArticle
+    from storage.listings import KnownListing
 
 _EXPORTS = {
     "Archive": "storage.archive",
-    "KnownArticle": "storage.archive",
-    "KnownListing": "storage.archive",
+    "KnownArticle": "storage.known",
+    "KnownListing": "storage.listings",
     "ArchiveError": "storage.db",
     "NoArchive": "storage.db",
     "SchemaOutOfDate": "storage.db",

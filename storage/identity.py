@@ -60,9 +60,9 @@ class IdentityMap:
             if row.tag_id and row.label:
                 self._tags_by_label.setdefault(row.label, refs[row.id])
 
-    def raw_ref(self, raw: bytes) -> Ref:
-        """The raw page with these bytes, stored compressed if new."""
-        sha = hashlib.sha256(raw).hexdigest()
+    def raw_ref(self, raw: bytes, sha256: str | None = None) -> Ref:
+        """The raw page with these bytes (`sha256` when known), stored compressed if new."""
+        sha = sha256 or hashlib.sha256(raw).hexdigest()
         ref = self._raw_pages.get(sha)
         if ref is None:
             ref = self._raw_pages[sha] = Ref()

@@ -24,6 +24,7 @@ from sqlalchemy import Engine, select
 
 from crawler import worker_process
 from crawler.record import with_key
+from storage.batch import BatchStore
 from storage.models import Article, Observation, RawPage, Version
 from storage.unit_of_work import Ref
 
@@ -75,6 +76,8 @@ class Reparsing:
         """
         if jobs < 1:
             raise ValueError("jobs must be at least 1")
+        if not isinstance(self.store, BatchStore):
+            raise TypeError("reparse runs in one process: open the archive with its default store")
         run_id = self.start_run("reparse", site_root=site_root, parser_version=parser_version)
         summary = Counter(pages=0, versions_added=0, unchanged=0, errors=0)
         pages = read_pages(stored_chunks(self.engine), parse, page_errors, jobs)
@@ -113,7 +116,8 @@ class Reparsing:
 
     def _make_current(self: Archive, key: str, content_hash: str) -> None:
         """The article's latest page now reads as one of its known versions: point at it."""
-        state = self._articles[key]
+        store = self._batch_store()
+        state = store.articles[key]
         if state.content_hash == content_hash:
             return
         self.flush()  # the version may be pending; this path is rare
@@ -125,21 +129,21 @@ class Reparsing:
                 .limit(1)
             )
         state.version, state.content_hash = Ref(version_id), content_hash
-        self._batch.touched[key] = state
+        store.touch(key, state)
 
     def _add_reparsed(
         self: Archive, run_id: int, page: dict[str, Any], record: dict[str, Any], raw: bytes
     ) -> None:
-        state = self._articles[page["article_key"]]
+        store = self._batch_store()
+        state = store.articles[page["article_key"]]
         previous_version, previous_hash = state.version, state.content_hash
-        self._add_version(run_id, state, record, self._parser_version)
+        store.add_version(run_id, state, record, store.parser_version)
         new_version = state.version
         if not page["is_latest"]:
             # An older page's new reading joins the history without becoming current.
             state.version, state.content_hash = previous_version, previous_hash
-        batch = self._batch
-        batch.touched[page["article_key"]] = state
-        batch.observations.append(
+        store.touch(page["article_key"], state)
+        store.batch.observations.append(
             {
                 "run_id": run_id,
                 "article_id": state.ref,
@@ -150,12 +154,16 @@ class Reparsing:
                 "observed_at": page["observed_at"],
                 "etag": None,
                 "last_modified": None,
-                "raw_page_id": self._identities.raw_ref(raw),
+                "raw_page_id": store.raw_ref(raw),
                 "sidebar_id": None,
             }
         )
-        batch.counters["articles_changed"] += 1
-        self._saved()
+        store.batch.counters["articles_changed"] += 1
+        store.saved()
+
+    def _batch_store(self: Archive) -> BatchStore:
+        assert isinstance(self.store, BatchStore)
+        return self.store
 
 
 def stored_chunks(engine: Engine) -> Iterator[list[StoredPage]]:

@@ -1,20 +1,15 @@
-"""`SharedArchive`: one archive written by several crawl processes at once.
+"""`SharedStore`: the writer's strategy when several crawl processes write one archive.
 
-`Archive` is the only writer of its database: `start_run` loads the run's state into
-memory, each save decides from that memory and rows go out in batches. With several
-processes writing one PostgreSQL archive (a distributed run, docs/scale-out.md) that
-memory is stale as soon as another process commits, so here:
+`storage.batch.BatchStore` assumes one writer: its state in memory is stale as soon as
+another process commits. Here (a distributed run, docs/scale-out.md):
 
 - every save is one short transaction that re-reads what it decides from: the
-  article's row is locked (`SELECT ... FOR UPDATE`) before its current version and
-  last number are read, so two saves of one article run one after the other;
+  article's row is locked (`SELECT ... FOR UPDATE`) before its current version, last
+  number and this run's observations of it are read, so two saves of one article run
+  one after the other, and the writer's rules (`storage.rules`) decide as in one process;
 - every identity is an `INSERT ... ON CONFLICT DO NOTHING` on the unique constraint
   that defines it (article key, raw page and sidebar sha256, tag id, article tag), so
   the database, not a process, makes one article one row and one content one version;
-- an article has at most one fetch, sighting or removal evidence per run: a second
-  save of it in the same run (two workers fetching it, a request handed to another
-  worker after its first one was killed past its commit) answers "duplicate" and
-  writes nothing, as the crawl's dedupe pipeline drops it in a run of one process;
 - runs belong to whoever coordinates them: `start_run` marks no other run
   interrupted (they may be other processes' runs in progress), workers `join_run`.
 
@@ -27,7 +22,6 @@ in the same transaction as the rows they count.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from collections import Counter
@@ -40,20 +34,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
 from crawler.urls import article_key as key_of_url
-from storage import search, tagcounts
-from storage.archive import (
-    RUN_MODES,
-    Archive,
-    KnownListing,
-    _date,
-    _now,
-    listing_links,
-    listing_row_again,
-)
+from storage import rules, runs, search
+from storage.archive import Archive
 from storage.identity import ZSTD_LEVEL, _canonical_json
+from storage.listings import KnownListing
 from storage.models import (
     RUN_COUNTERS,
-    VERSION_FIELDS,
     Article,
     ArticleTag,
     ListingPage,
@@ -69,6 +55,7 @@ from storage.models import (
     Version,
     VersionReviewer,
 )
+from storage.unit_of_work import STATE_COLUMNS, ArticleState, Ref, _resolve, write_connection
 
 logger = logging.getLogger(__name__)
 
@@ -78,59 +65,61 @@ T = TypeVar("T")
 _RETRYABLE = {"40P01", "40001"}
 _ATTEMPTS = 5
 WORKER_COUNTERS = ("pages_fetched", "fetch_errors", *RUN_COUNTERS)
+_TABLES = {"observations": Observation, "listing_pages": ListingPage, "parse_errors": ParseError}
 
 
-class SharedArchive(Archive):
-    """The archive for concurrent writers: per-save transactions, identities by the database."""
+class SharedArchive:
+    """How a process of a distributed run opens the archive: the one writer
+    (`storage.archive.Archive`) with the `SharedStore` strategy. `ARCHIVE_CLASS` names it."""
 
-    def __init__(self, engine: Engine, *, batch_size: int = 200) -> None:
-        super().__init__(engine, batch_size=batch_size)
+    @staticmethod
+    def open(db_url: str, *, create: bool = True, batch_size: int = 200) -> Archive:
+        return Archive.open(db_url, create=create, batch_size=batch_size, store=SharedStore)
+
+
+class SharedStore:
+    """Per-save transactions; identities and counters by the database."""
+
+    def __init__(self, engine: Engine, batch_size: int = 200) -> None:
+        self.engine = engine
         self.worker: str | None = None
         self._compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
-        self._parser_versions: dict[int, str] = {}
+        self._conn: Connection | None = None
+        self._run_id: int | None = None
         # Page counts of this process not yet written to its run_workers row: they go
         # out with the next save's transaction (or `flush`); `_writing` is the part the
         # open transaction carries, forgotten only once it committed.
         self._pending: Counter[str] = Counter()
         self._writing: Counter[str] = Counter()
 
-    # -- runs -------------------------------------------------------------------------
+    # -- runs ---------------------------------------------------------------------------
 
-    def start_run(self, mode: str, site_root: str = "", parser_version: str = "") -> int:
-        """A new run. Unlike `Archive.start_run`, no other `running` run is touched."""
-        if mode not in RUN_MODES:
-            raise ValueError(f"unknown run mode {mode!r}: one of {', '.join(RUN_MODES)}")
-        with self._write() as conn, conn.begin():
-            run_id = conn.execute(
-                insert(Run).returning(Run.id),
-                {
-                    "started_at": _now(),
-                    "site_root": site_root,
-                    "mode": mode,
-                    "status": "running",
-                    "parser_version": parser_version,
-                    **{name: 0 for name in (*RUN_COUNTERS, "pages_fetched", "articles_removed")},
-                },
-            ).scalar_one()
-        self._run_id = run_id
-        self._parser_versions[run_id] = parser_version
-        return run_id
+    def start_run(self, row: dict[str, Any]) -> int:
+        """A new run; no other `running` run is touched (it may be another's in progress)."""
+        with write_connection(self.engine) as conn, conn.begin():
+            self._run_id = runs.insert_run(conn, row)
+        return self._run_id
 
     def join_run(self, run_id: int) -> None:
-        """Save into `run_id`, started by another process; it must still be running."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(Run.status, Run.parser_version).where(Run.id == run_id)
-            ).one_or_none()
-        if row is None or row.status != "running":
-            raise ValueError(f"run {run_id} is not running: {row.status if row else 'no such run'}")
         self._run_id = run_id
-        self._parser_versions[run_id] = row.parser_version
+
+    def before_finish(self, conn: Connection, run_id: int) -> None:
+        """Processes still `working` when the run closes were lost (killed) on the way."""
+        conn.execute(
+            update(RunWorker)
+            .where(RunWorker.run_id == run_id, RunWorker.status == "working")
+            .values(status="lost")
+        )
+
+    def pages_fetched(self, run_id: int) -> int:
+        return self.run_totals(run_id)["pages_fetched"]
+
+    def forget(self) -> None:
+        """Nothing is kept between saves."""
 
     def register_worker(self, run_id: int, worker: str, role: str, host: str, pid: int) -> None:
-        """This process takes part in `run_id` as `worker`: its `run_workers` row."""
         self.worker = worker
-        with self._write() as conn, conn.begin():
+        with write_connection(self.engine) as conn, conn.begin():
             conn.execute(
                 self._insert(RunWorker)
                 .values(
@@ -139,7 +128,7 @@ class SharedArchive(Archive):
                     role=role,
                     host=host,
                     pid=pid,
-                    joined_at=_now(),
+                    joined_at=rules.now(),
                     status="working",
                     **{name: 0 for name in WORKER_COUNTERS},
                 )
@@ -147,27 +136,25 @@ class SharedArchive(Archive):
             )
 
     def count_pages(self, fetched: int = 0, fetch_errors: int = 0) -> None:
-        """Pages this process fetched (or failed to): its row gets them with the next write."""
         self._pending["pages_fetched"] += fetched
         self._pending["fetch_errors"] += fetch_errors
 
     def leave_run(self, run_id: int, status: str = "done") -> None:
-        """This process is done with `run_id`: every write of it is committed."""
         if self.worker is None:
             return
 
-        def leave(conn: Connection) -> None:
-            self._count(conn, run_id, Counter())
+        def leave() -> None:
+            conn = self._connection()
+            self.count(run_id, Counter())
             conn.execute(
                 update(RunWorker)
                 .where(RunWorker.run_id == run_id, RunWorker.worker == self.worker)
-                .values(status=status, left_at=_now())
+                .values(status=status, left_at=rules.now())
             )
 
-        self._transaction(leave)
+        self.unit(leave)
 
     def run_totals(self, run_id: int) -> dict[str, int]:
-        """The run's counters summed over its processes (`run_workers`)."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(
@@ -176,300 +163,158 @@ class SharedArchive(Archive):
             ).one()
         return dict(zip(WORKER_COUNTERS, (int(v) for v in row), strict=True))
 
-    def finish_run(
-        self, run_id: int, status: str = "completed", pages_fetched: int | None = None
-    ) -> None:
-        """Close the run once: processes still `working` were lost (killed) on the way.
+    # -- a save -------------------------------------------------------------------------
 
-        `pages_fetched` defaults to the sum over the run's processes.
-        """
-        self.flush()
-        if pages_fetched is None:
-            pages_fetched = self.run_totals(run_id)["pages_fetched"]
-        with self._write() as conn, conn.begin():
-            conn.execute(
-                update(RunWorker)
-                .where(RunWorker.run_id == run_id, RunWorker.status == "working")
-                .values(status="lost")
-            )
-        super().finish_run(run_id, status=status, pages_fetched=pages_fetched)
-
-    def interrupt_run(self, run_id: int) -> bool:
-        """Mark `run_id` interrupted if it is still running (its coordinator died)."""
-        with self._write() as conn, conn.begin():
-            status = conn.scalar(select(Run.status).where(Run.id == run_id).with_for_update())
-            if status != "running":
-                return False
-            logger.warning("run %(run)d was left running: marking it interrupted", {"run": run_id})
-            tagcounts.finalize_run(conn, run_id)
-            conn.execute(
-                update(RunWorker)
-                .where(RunWorker.run_id == run_id, RunWorker.status == "working")
-                .values(status="lost")
-            )
-            conn.execute(
-                update(Run).where(Run.id == run_id).values(status="interrupted", finished_at=_now())
-            )
-        return True
+    def unit(self, work: Callable[[], T], saves: int = 1) -> T:
+        """`work` in one transaction of its own, run again on a deadlock."""
+        return self._transaction(lambda conn: work())
 
     def flush(self) -> None:
         """Nothing is batched here but this process's page counts."""
         run_id = self._run_id
         if self.worker is not None and run_id is not None and +self._pending:
-            self._transaction(lambda conn: self._count(conn, run_id, Counter()))
+            self.unit(lambda: self.count(run_id, Counter()))
 
-    # -- saving -------------------------------------------------------------------------
+    def article(self, run_id: int, key: str) -> ArticleState | None:
+        return self._locked_article(self._connection(), run_id, key)
 
-    def save_article(
-        self,
-        run_id: int,
-        record: dict[str, Any],
-        raw: bytes,
-        url: str,
-        http_status: int = 200,
-        fetched_at: dt.datetime | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> str:
-        """Store one fetched article: "new", "changed", "unchanged" or "duplicate"."""
-        key = record["article_key"]
-        fetched_at = fetched_at or _now()
-        parser_version = self._parser_version_of(run_id)
+    def article_or_new(
+        self, run_id: int, key: str, row: dict[str, Any]
+    ) -> tuple[ArticleState, bool]:
+        conn = self._connection()
+        created = conn.scalar(
+            self._insert(Article)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=["article_key"])
+            .returning(Article.id)
+        )
+        state = self._locked_article(conn, run_id, key)
+        if state is None:
+            raise LookupError(f"article {key} vanished inside its own transaction")
+        return state, created is not None
 
-        def save(conn: Connection) -> str:
-            article_id = conn.scalar(
-                self._insert(Article)
+    def add_version(
+        self, run_id: int, state: ArticleState, record: dict[str, Any], parser_version: str
+    ) -> None:
+        conn = self._connection()
+        number = state.max_number + 1
+        row = rules.version_row(record, state.ref.id, number, parser_version, run_id)
+        version_id = conn.execute(insert(Version).returning(Version.id), row).scalar_one()
+        search.index_versions(conn, [version_id])
+        reviewers = rules.reviewer_rows(version_id, row)
+        if reviewers:
+            conn.execute(insert(VersionReviewer), reviewers)
+        state.max_number = number
+        state.version = Ref(version_id)
+        state.content_hash = record["content_hash"]
+
+    def touch(self, key: str, state: ArticleState) -> None:
+        self._connection().execute(
+            update(Article)
+            .where(Article.id == state.ref.id)
+            .values(
+                status=state.status,
+                removed_run_id=state.removed_run_id,
+                current_version_id=state.version.id if state.version else None,
+                last_url=state.last_url,
+                etag=state.etag,
+                last_modified=state.last_modified,
+            )
+        )
+
+    def raw_ref(self, raw: bytes, sha256: str | None = None) -> Ref:
+        conn = self._connection()
+        sha = sha256 or hashlib.sha256(raw).hexdigest()
+        found = conn.scalar(select(RawPage.id).where(RawPage.sha256 == sha))
+        if found is None:
+            found = conn.scalar(
+                self._insert(RawPage)
                 .values(
-                    article_key=key,
-                    status="active",
-                    first_run_id=run_id,
-                    last_url=url,
-                    etag=etag,
-                    last_modified=last_modified,
+                    sha256=sha,
+                    size=len(raw),
+                    compression="zstd",
+                    data=self._compressor.compress(raw),
                 )
-                .on_conflict_do_nothing(index_elements=["article_key"])
-                .returning(Article.id)
+                .on_conflict_do_nothing(index_elements=["sha256"])
+                .returning(RawPage.id)
             )
-            new = article_id is not None
-            state = self._locked_article(conn, key)
-            if not new and self._observed(conn, run_id, state.id):
-                return "duplicate"
-            counters: Counter[str] = Counter()
-            values: dict[str, Any] = {}
-            if state.status == "removed":
-                values.update(status="active", removed_run_id=None)
-                counters["articles_returned"] += 1
-            raw_id = self._raw_id(conn, raw)
-            sidebar_id = self._sidebar_id(conn, record.get("tag_counts") or [])
-            if new:
-                outcome = "new"
-            else:
-                outcome = "unchanged" if state.content_hash == record["content_hash"] else "changed"
-            version_id = state.current_version_id
-            if outcome != "unchanged":
-                version_id = self._insert_version(
-                    conn, run_id, state.id, (state.max_number or 0) + 1, record, parser_version
-                )
-                values["current_version_id"] = version_id
-            if (state.last_url, state.etag, state.last_modified) != (url, etag, last_modified):
-                values.update(last_url=url, etag=etag, last_modified=last_modified)
-            if values:
-                conn.execute(update(Article).where(Article.id == state.id).values(**values))
-            conn.execute(
-                insert(Observation),
-                {
-                    "run_id": run_id,
-                    "article_id": state.id,
-                    "kind": "fetched",
-                    "version_id": version_id,
-                    "url": url,
-                    "http_status": http_status,
-                    "observed_at": fetched_at,
-                    "etag": etag,
-                    "last_modified": last_modified,
-                    "raw_page_id": raw_id,
-                    "sidebar_id": sidebar_id,
-                },
-            )
-            counters[f"articles_{outcome}"] += 1
-            self._count(conn, run_id, counters)
-            return outcome
+        if found is None:
+            found = conn.execute(select(RawPage.id).where(RawPage.sha256 == sha)).scalar_one()
+        return Ref(found)
 
-        return self._transaction(save)
+    def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
+        return self.listing_refs(tag_counts, None)[0]
 
-    def mark_seen(
-        self, run_id: int, article_key: str, url: str, http_status: int | None = None
-    ) -> None:
-        """The article is still there but was not refetched (304, or old sitemap lastmod)."""
+    def listing_refs(
+        self, tag_counts: list[dict[str, Any]], facet: tuple[str, str | None, str | None] | None
+    ) -> tuple[Ref | None, Ref | None]:
+        """The sidebar and a facet page's own tag, their tags resolved in one sorted pass."""
+        if not tag_counts and facet is None:
+            return None, None
+        conn = self._connection()
+        wanted = [(t.get("tag_id"), t["label"], t.get("group")) for t in tag_counts]
+        if facet is not None:
+            wanted.append(facet)
+        tags = self._tag_ids(conn, wanted)
+        sidebar = self._sidebar_id(conn, tag_counts, tags)
+        tag = Ref(tags[(facet[0], None)]) if facet is not None else None
+        return (Ref(sidebar) if sidebar is not None else None), tag
 
-        def seen(conn: Connection) -> None:
-            state = self._locked_article(conn, article_key, missing_ok=True)
-            if state is None:
-                logger.warning("mark_seen: unknown article %(key)s, ignored", {"key": article_key})
-                return
-            if self._observed(conn, run_id, state.id):
-                return
-            counters: Counter[str] = Counter(articles_seen=1)
-            if state.status == "removed":
-                conn.execute(
-                    update(Article)
-                    .where(Article.id == state.id)
-                    .values(status="active", removed_run_id=None)
-                )
-                counters["articles_returned"] += 1
-            conn.execute(
-                insert(Observation),
-                self._observation(
-                    run_id, state, "seen", url, http_status, state.current_version_id
-                ),
-            )
-            self._count(conn, run_id, counters)
+    def known_tag(self, last: KnownListing) -> Ref | None:
+        return Ref(last.tag_pk) if last.tag_pk is not None else None
 
-        self._transaction(seen)
-
-    def mark_seen_many(
-        self, run_id: int, articles: Iterable[tuple[str, str]], http_status: int | None = None
-    ) -> None:
-        """`mark_seen` for each (article key, URL), each in its own transaction."""
-        for article_key, url in articles:
-            self.mark_seen(run_id, article_key, url, http_status)
-
-    def mark_gone(self, run_id: int, article_key: str, url: str, http_status: int) -> None:
-        """Evidence that the article is gone; applied by `finish_run` if the run completes."""
-        if http_status not in (404, 410):
-            raise ValueError(f"mark_gone needs a 404 or 410, not {http_status}")
-
-        def gone(conn: Connection) -> None:
-            state = self._locked_article(conn, article_key, missing_ok=True)
-            if state is None:
-                logger.warning("mark_gone: unknown article %(key)s, ignored", {"key": article_key})
-                return
-            if self._observed(conn, run_id, state.id):
-                return
-            conn.execute(
-                insert(Observation),
-                self._observation(run_id, state, "gone", url, http_status, None),
-            )
-            self._count(conn, run_id, Counter())
-
-        self._transaction(gone)
-
-    def save_listing(
-        self,
-        run_id: int,
-        record: dict[str, Any],
-        raw: bytes | None,
-        url: str,
-        fetched_at: dt.datetime | None = None,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> None:
-        """A listing page: its sidebar counts; a facet page's links become article tags."""
-        tag_counts = record.get("tag_counts") or []
-        links = record.get("article_links") or []
-        tag_id = record.get("listing_tag_id")
-        shown = next((t for t in tag_counts if tag_id and t.get("tag_id") == tag_id), None)
-
-        def listing(conn: Connection) -> None:
-            raw_id = self._raw_id(conn, raw) if raw else None
-            # The facet's own tag is resolved with the sidebar's, in one sorted pass.
-            wanted = [(t.get("tag_id"), t["label"], t.get("group")) for t in tag_counts]
-            if tag_id:
-                wanted.append(
-                    (tag_id, shown["label"] if shown else None, shown["group"] if shown else None)
-                )
-            tags = self._tag_ids(conn, wanted)
-            sidebar_id = self._sidebar_id(conn, tag_counts, tags)
-            tag_pk = tags[(tag_id, None)] if tag_id else None
-            self._tag_articles_in(conn, run_id, tag_pk, links)
-            conn.execute(
-                insert(ListingPage),
-                {
-                    "run_id": run_id,
-                    "url": url,
-                    "listing_kind": record.get("listing_kind"),
-                    "tag_pk": tag_pk,
-                    "fetched_at": fetched_at or _now(),
-                    "article_links": len(links),
-                    "raw_page_id": raw_id,
-                    "sidebar_id": sidebar_id,
-                    "etag": etag,
-                    "last_modified": last_modified,
-                    "links": listing_links(record),
-                },
-            )
-            self._count(conn, run_id, Counter(listings=1))
-
-        self._transaction(listing)
-
-    def _save_again(
-        self,
-        run_id: int,
-        last: KnownListing,
-        fetched_at: dt.datetime | None,
-        etag: str | None,
-        last_modified: str | None,
-    ) -> None:
-        """`Archive`'s, in a transaction of its own."""
-
-        def unchanged(conn: Connection) -> None:
-            links = last.links.get("article_links") or []
-            self._tag_articles_in(conn, run_id, last.tag_pk, links)
-            conn.execute(
-                insert(ListingPage),
-                listing_row_again(last, run_id, last.tag_pk, fetched_at, etag, last_modified),
-            )
-            self._count(conn, run_id, Counter(listings=1))
-
-        self._transaction(unchanged)
-
-    def _tag_articles_in(
-        self, conn: Connection, run_id: int, tag_pk: int | None, links: list[str]
-    ) -> None:
+    def tag_articles(self, run_id: int, tag: Ref, links: Iterable[str]) -> None:
         """The articles a facet page lists carry its tag in this run (once each)."""
-        if tag_pk is None or not links:
-            return
         keys = sorted({key_of_url(link) for link in links})
-        conn.execute(
+        if not keys:
+            return
+        self._connection().execute(
             self._insert(ArticleTag)
-            .values([{"run_id": run_id, "tag_pk": tag_pk, "article_key": k} for k in keys])
+            .values([{"run_id": run_id, "tag_pk": tag.id, "article_key": k} for k in keys])
             .on_conflict_do_nothing()
         )
 
-    def save_parse_error(
-        self,
-        run_id: int,
-        url: str,
-        reason: str,
-        raw: bytes | None = None,
-        http_status: int | None = None,
-    ) -> None:
-        """A fetched page that is not a record (kept with its bytes, for a later reparse)."""
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        self._connection().execute(insert(_TABLES[table]), _resolve(row))
 
-        def error(conn: Connection) -> None:
+    def count(self, run_id: int, counters: Counter[str]) -> None:
+        """The run's counters and this process's share, last: the run row is the hot lock."""
+        conn = self._connection()
+        if self.worker is not None:
+            self._writing = Counter(self._pending)
+            mine = counters + self._pending
+            if mine:
+                table = RunWorker.__table__
+                conn.execute(
+                    update(table)
+                    .where(table.c.run_id == run_id, table.c.worker == self.worker)
+                    .values({name: table.c[name] + n for name, n in mine.items()})
+                )
+        if counters:
+            table = Run.__table__
             conn.execute(
-                insert(ParseError),
-                {
-                    "run_id": run_id,
-                    "url": url,
-                    "reason": reason,
-                    "http_status": http_status,
-                    "raw_page_id": self._raw_id(conn, raw) if raw else None,
-                    "observed_at": _now(),
-                },
+                update(table)
+                .where(table.c.id == run_id)
+                .values({name: table.c[name] + n for name, n in counters.items()})
             )
-            self._count(conn, run_id, Counter(errors=1))
-
-        self._transaction(error)
 
     # -- inside a save's transaction ------------------------------------------------------
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("a save's work runs inside SharedStore.unit")
+        return self._conn
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         for attempt in range(1, _ATTEMPTS + 1):
             self._writing = Counter()
             try:
-                with self._write() as conn, conn.begin():
-                    result = work(conn)
+                with write_connection(self.engine) as conn, conn.begin():
+                    self._conn = conn
+                    try:
+                        result = work(conn)
+                    finally:
+                        self._conn = None
                 self._pending -= self._writing
                 return result
             except DBAPIError as error:
@@ -484,68 +329,60 @@ class SharedArchive(Archive):
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(model)
 
-    def _locked_article(self, conn: Connection, key: str, missing_ok: bool = False) -> Any:
-        """The article's row, locked until commit, with its current hash and last number."""
-        current_hash = (
-            select(Version.content_hash)
-            .where(Version.id == Article.current_version_id)
-            .scalar_subquery()
-        )
+    def _locked_article(self, conn: Connection, run_id: int, key: str) -> ArticleState | None:
+        """The article's row, locked until commit, with what the rules decide from: its
+        current version (hash comparable by today's rule), last number, and how this
+        run met it so far."""
         max_number = (
             select(func.max(Version.number)).where(Version.article_id == Article.id)
         ).scalar_subquery()
         row = conn.execute(
-            select(
-                Article.id,
-                Article.status,
-                Article.current_version_id,
-                Article.last_url,
-                Article.etag,
-                Article.last_modified,
-                current_hash.label("content_hash"),
-                max_number.label("max_number"),
-            )
+            select(*STATE_COLUMNS, max_number.label("max_number"))
             .where(Article.article_key == key)
             .with_for_update(of=Article)
         ).one_or_none()
-        if row is None and not missing_ok:
-            raise LookupError(f"article {key} vanished inside its own transaction")
-        return row
-
-    @staticmethod
-    def _observed(conn: Connection, run_id: int, article_id: int) -> bool:
-        """The article was already fetched, seen or found gone in this run."""
-        return (
-            conn.scalar(
-                select(Observation.id)
-                .where(Observation.article_id == article_id, Observation.run_id == run_id)
-                .limit(1)
+        if row is None:
+            return None
+        version = None
+        if row.current_version_id is not None:
+            version = conn.execute(
+                select(Version).where(Version.id == row.current_version_id)
+            ).one()
+        met: set[tuple[str, ...]] = set()
+        for kind, url, sha in conn.execute(
+            select(Observation.kind, Observation.url, RawPage.sha256)
+            .outerjoin(RawPage, RawPage.id == Observation.raw_page_id)
+            .where(Observation.article_id == row.id, Observation.run_id == run_id)
+        ):
+            if kind == "fetched":
+                met.add(rules.fetched_mark(url, sha))
+            elif kind == "gone":
+                met.add(rules.gone_mark(url))
+            else:
+                met.add(rules.SEEN)
+        return ArticleState(
+            ref=Ref(row.id),
+            status=row.status,
+            removed_run_id=row.removed_run_id,
+            version=Ref(row.current_version_id) if row.current_version_id else None,
+            content_hash=rules.comparable_hash(
+                version.content_hash, version.parser_version, version, key
             )
-            is not None
+            if version is not None
+            else None,
+            max_number=row.max_number or 0,
+            last_url=row.last_url,
+            etag=row.etag,
+            last_modified=row.last_modified,
+            met_run=run_id,
+            met=met,
         )
-
-    def _raw_id(self, conn: Connection, raw: bytes) -> int:
-        sha = hashlib.sha256(raw).hexdigest()
-        found = conn.scalar(select(RawPage.id).where(RawPage.sha256 == sha))
-        if found is not None:
-            return found
-        inserted = conn.scalar(
-            self._insert(RawPage)
-            .values(
-                sha256=sha, size=len(raw), compression="zstd", data=self._compressor.compress(raw)
-            )
-            .on_conflict_do_nothing(index_elements=["sha256"])
-            .returning(RawPage.id)
-        )
-        if inserted is not None:
-            return inserted
-        return conn.execute(select(RawPage.id).where(RawPage.sha256 == sha)).scalar_one()
 
     def _sidebar_id(
         self,
         conn: Connection,
         tag_counts: list[dict[str, Any]],
-        tags: dict[tuple[str | None, str | None], int] | None = None,
+        tags: dict[tuple[str | None, str | None], int],
     ) -> int | None:
         if not tag_counts:
             return None
@@ -553,10 +390,6 @@ class SharedArchive(Archive):
         found = conn.scalar(select(Sidebar.id).where(Sidebar.sha256 == sha))
         if found is not None:
             return found
-        if tags is None:
-            tags = self._tag_ids(
-                conn, [(t.get("tag_id"), t["label"], t.get("group")) for t in tag_counts]
-            )
         inserted = conn.scalar(
             self._insert(Sidebar)
             .values(sha256=sha)
@@ -655,84 +488,6 @@ class SharedArchive(Archive):
                 text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
                 {"key": f"cwarchive-tag:{label}"},
             )
-
-    def _insert_version(
-        self,
-        conn: Connection,
-        run_id: int,
-        article_id: int,
-        number: int,
-        record: dict[str, Any],
-        parser_version: str,
-    ) -> int:
-        row = {name: record.get(name) for name in VERSION_FIELDS}
-        row["published"] = _date(row["published"])
-        row["reviewed"] = _date(row["reviewed"])
-        for name in ("authors", "reviewers", "key_takeaways", "headings"):
-            row[name] = row[name] or []
-        row.update(
-            article_id=article_id, number=number, parser_version=parser_version, first_run_id=run_id
-        )
-        version_id = conn.execute(insert(Version).returning(Version.id), row).scalar_one()
-        search.index_versions(conn, [version_id])
-        reviewers = [
-            {"version_id": version_id, "position": position, "name": r["name"], "url": r.get("url")}
-            for position, r in enumerate(row["reviewers"])
-        ]
-        if reviewers:
-            conn.execute(insert(VersionReviewer), reviewers)
-        return version_id
-
-    @staticmethod
-    def _observation(
-        run_id: int,
-        state: Any,
-        kind: str,
-        url: str,
-        http_status: int | None,
-        version_id: int | None,
-    ) -> dict[str, Any]:
-        return {
-            "run_id": run_id,
-            "article_id": state.id,
-            "kind": kind,
-            "version_id": version_id,
-            "url": url,
-            "http_status": http_status,
-            "observed_at": _now(),
-            "etag": None,
-            "last_modified": None,
-            "raw_page_id": None,
-            "sidebar_id": None,
-        }
-
-    def _count(self, conn: Connection, run_id: int, counters: Counter[str]) -> None:
-        """The run's counters and this process's share, last: the run row is the hot lock."""
-        if self.worker is not None:
-            self._writing = Counter(self._pending)
-            mine = counters + self._pending
-            if mine:
-                table = RunWorker.__table__
-                conn.execute(
-                    update(table)
-                    .where(table.c.run_id == run_id, table.c.worker == self.worker)
-                    .values({name: table.c[name] + n for name, n in mine.items()})
-                )
-        if counters:
-            runs = Run.__table__
-            conn.execute(
-                update(runs)
-                .where(runs.c.id == run_id)
-                .values({name: runs.c[name] + n for name, n in counters.items()})
-            )
-
-    def _parser_version_of(self, run_id: int) -> str:
-        if run_id not in self._parser_versions:
-            with self.engine.connect() as conn:
-                self._parser_versions[run_id] = (
-                    conn.scalar(select(Run.parser_version).where(Run.id == run_id)) or ""
-                )
-        return self._parser_versions[run_id]
 
 
 def _tag_key(tag_id: str | None, label: str | None) -> tuple[str | None, str | None]:

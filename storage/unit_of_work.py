@@ -39,6 +39,18 @@ class Ref:
         self.id = id
 
 
+# An article's row as `ArticleState` reads it (both stores select these, in this order).
+STATE_COLUMNS = (
+    Article.id,
+    Article.status,
+    Article.removed_run_id,
+    Article.current_version_id,
+    Article.last_url,
+    Article.etag,
+    Article.last_modified,
+)
+
+
 @dataclass
 class ArticleState:
     """An article's row as the writer knows it: what a save decides from and updates."""
@@ -52,6 +64,18 @@ class ArticleState:
     last_url: str
     etag: str | None
     last_modified: str | None
+    # How the article was met in run `met_run` so far (`storage.rules`: a fetch is
+    # ("fetched", URL, sha256 of its bytes), a sighting ("seen",), a 404 ("gone", URL)).
+    met_run: int | None = None
+    met: set[tuple[str, ...]] = field(default_factory=set)
+
+    def met_in(self, run_id: int) -> set[tuple[str, ...]]:
+        return self.met if self.met_run == run_id else set()
+
+    def meet(self, run_id: int, mark: tuple[str, ...]) -> None:
+        if self.met_run != run_id:
+            self.met_run, self.met = run_id, set()
+        self.met.add(mark)
 
 
 @dataclass

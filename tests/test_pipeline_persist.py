@@ -123,16 +123,16 @@ def test_persist_runs_the_archive_lifecycle_and_counts(
     assert run["status"] == status
     assert run["pages_fetched"] == 4  # the seen article was not fetched
     assert (run["mode"], run["parser_version"]) == ("incremental", PARSER_VERSION)
-    assert (run["articles_new"], run["articles_seen"], run["errors"]) == (1, 2, 1)
+    assert (run["articles_new"], run["articles_seen"], run["errors"]) == (1, 0, 1)
     assert article["article_key"] == "cancerwise/a-story"
-    assert article["status"] == "active"  # the skip after the 410 saw it still listed
+    assert article["status"] == "active"  # the run fetched it: the 410 is cancelled
     assert article["versions"] == 1
-    # One observation per article item, in order: the save, the 304, the 410, the skip.
+    # Each item reaches the archive, which keeps what the run did not know yet
+    # (storage/rules.py): the save and the 410's evidence; the 304 and the skip of an
+    # article the run fetched add nothing.
     assert rows(db, "SELECT kind, http_status, url FROM observations ORDER BY id") == [
         ("fetched", 200, ARTICLE_URL),
-        ("seen", 304, ARTICLE_URL),
         ("gone", 410, ARTICLE_URL),
-        ("seen", None, ARTICLE_URL),
     ]
     assert rows(db, "SELECT url, reason, http_status FROM parse_errors") == [
         (ARTICLE_URL, "empty file", 200)

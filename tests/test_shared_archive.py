@@ -1,11 +1,9 @@
-"""storage/shared.py: the archive several processes write at once.
+"""storage/shared.py: the writer's store for several processes writing at once.
 
-The archive's behaviour tests of tests/test_storage.py run again here on a
-`SharedArchive` (imported below: pytest collects them with this module's `archive`
-fixture). Then what only concurrent writers meet: saves of one article racing (forced
-with a barrier inside both transactions, not hoped for), many saves sharing tags and
-sidebars at once, runs that belong to their coordinator, and each process's share of
-the counters.
+The archive's behaviour tests (tests/test_storage.py) run with this store too. Here is
+what only concurrent writers meet: saves of one article racing (forced with a barrier
+inside both transactions, not hoped for), many saves sharing tags and sidebars at once,
+runs that belong to their coordinator, and each process's share of the counters.
 """
 
 from __future__ import annotations
@@ -21,41 +19,22 @@ from sqlalchemy import Connection, func, select, text
 from storage import Archive
 from storage.check import verify_archive
 from storage.models import Article, Observation, RawPage, Run, RunWorker, Sidebar, Tag, Version
-from storage.shared import SharedArchive
+from storage.shared import SharedArchive, SharedStore
 from tests.storage_records import article, raw_page, sidebar
-from tests.test_storage import (  # noqa: F401  (collected again, on a SharedArchive)
-    T0,
-    count,
-    run_row,
-    save,
-    start,
-    test_diff_of_reviewed_between_runs,
-    test_facet_pages_give_article_tags_and_listed_counts,
-    test_label_only_tag_takes_the_id_when_one_appears,
-    test_mark_gone_needs_404_or_410,
-    test_mark_seen_is_an_observation_of_the_current_version,
-    test_no_removal_unless_the_run_completes,
-    test_pages_disagreeing_on_a_count,
-    test_parse_error_keeps_the_page,
-    test_removed_then_returned,
-    test_renamed_tag_keeps_its_identity,
-    test_reviewers_are_queryable_rows,
-    test_unchanged_rerun_adds_no_version_and_no_raw_page,
-    test_url_only_change_is_an_observation_not_a_version,
-)
+from tests.test_storage import run_row, save, start
 
 T = TypeVar("T")
 
 
 @pytest.fixture
-def archive(archive_url: str) -> Iterator[SharedArchive]:
+def archive(archive_url: str) -> Iterator[Archive]:
     archive = SharedArchive.open(archive_url)
     yield archive
     archive.close()
 
 
-class Rendezvous(SharedArchive):
-    """A SharedArchive whose save transactions all wait at one barrier once open.
+class Rendezvous(SharedStore):
+    """A SharedStore whose save transactions all wait at one barrier once open.
 
     Each thread's transaction has begun and run a statement before any of them writes,
     so the saves overlap in the database for certain. SQLite takes its write lock at
@@ -77,19 +56,19 @@ class Rendezvous(SharedArchive):
         return super()._transaction(meet)
 
 
-def racing(archive_url: str, n: int, run_id: int) -> list[Rendezvous]:
+def racing(archive_url: str, n: int, run_id: int) -> list[Archive]:
     barrier = threading.Barrier(n)
     archives = []
     for i in range(n):
-        archive = Rendezvous.open(archive_url)
-        archive.barrier = barrier
+        archive = Archive.open(archive_url, store=Rendezvous)
+        archive.store.barrier = barrier  # type: ignore[attr-defined]
         archive.join_run(run_id)
         archive.register_worker(run_id, f"worker-{i}", "worker", "test", i)
         archives.append(archive)
     return archives
 
 
-def race(archives: list[Rendezvous], call: Callable[[Rendezvous], T]) -> list[T]:
+def race(archives: list[Archive], call: Callable[[Archive], T]) -> list[T]:
     with ThreadPoolExecutor(len(archives)) as pool:
         results = list(pool.map(call, archives))
     for archive in archives:
@@ -103,7 +82,7 @@ def rows(archive: Archive, model: Any, *where: Any) -> int:
 
 
 def test_two_saves_of_one_new_article_at_once_make_one_article_and_one_version(
-    archive: SharedArchive, archive_url: str
+    archive: Archive, archive_url: str
 ) -> None:
     run = start(archive)
     record = article()
@@ -119,7 +98,7 @@ def test_two_saves_of_one_new_article_at_once_make_one_article_and_one_version(
 
 
 def test_two_saves_of_one_changed_article_at_once_add_one_version(
-    archive: SharedArchive, archive_url: str
+    archive: Archive, archive_url: str
 ) -> None:
     first = start(archive)
     save(archive, first, article())
@@ -140,7 +119,7 @@ def test_two_saves_of_one_changed_article_at_once_add_one_version(
 
 
 def test_many_saves_sharing_new_tags_and_sidebars_at_once(
-    archive: SharedArchive, archive_url: str
+    archive: Archive, archive_url: str
 ) -> None:
     """Eight writers, every one creating the same tags and sidebar first: no deadlock,
     no duplicate identity, and each writer's share of the counters adds up."""
@@ -166,23 +145,7 @@ def test_many_saves_sharing_new_tags_and_sidebars_at_once(
     assert verify_archive(archive_url) == []
 
 
-def test_a_second_save_of_an_article_in_one_run_is_a_duplicate(archive: SharedArchive) -> None:
-    """One observation of an article per run, as the crawl's dedupe pipeline keeps it in
-    a run of one process: a request handed to a second worker after the first was
-    killed past its commit is fetched again, not archived again."""
-    run = start(archive)
-    record = article()
-    assert save(archive, run, record) == "new"
-    assert save(archive, run, record) == "duplicate"
-    archive.mark_seen(run, record["article_key"], url=record["url"], http_status=304)
-    archive.mark_gone(run, record["article_key"], url=record["url"], http_status=404)
-    archive.finish_run(run)
-    assert count(archive, Observation) == 1
-    assert run_row(archive, run).articles_new == 1
-    assert archive.known_articles()[record["article_key"]].status == "active"
-
-
-def test_start_run_leaves_other_running_runs_alone(archive: SharedArchive) -> None:
+def test_start_run_leaves_other_running_runs_alone(archive: Archive) -> None:
     first = start(archive)
     second = SharedArchive.open(str(archive.engine.url.render_as_string(hide_password=False)))
     try:
@@ -198,7 +161,7 @@ def test_start_run_leaves_other_running_runs_alone(archive: SharedArchive) -> No
 
 
 def test_workers_share_a_run_and_the_coordinator_finishes_it(
-    archive: SharedArchive, archive_url: str
+    archive: Archive, archive_url: str
 ) -> None:
     run = start(archive)
     archive.register_worker(run, "coordinator", "coordinator", "here", 1)
@@ -231,7 +194,7 @@ def test_workers_share_a_run_and_the_coordinator_finishes_it(
     assert verify_archive(archive_url) == []
 
 
-def test_join_refuses_a_run_that_is_not_running(archive: SharedArchive) -> None:
+def test_join_refuses_a_run_that_is_not_running(archive: Archive) -> None:
     run = start(archive)
     archive.finish_run(run)
     with pytest.raises(ValueError, match="not running"):

@@ -1,4 +1,9 @@
-"""The archive's rules, on SQLite and on PostgreSQL (fixture `archive_url`)."""
+"""The archive's rules, on SQLite and on PostgreSQL (fixture `archive_url`), with each of
+the writer's stores: one process (`BatchStore`) and a distributed run's (`SharedStore`).
+
+Every behaviour test takes the `archive` fixture and runs with both stores; the few
+that only one process does (reparse, batches, a leftover run) take `one_process`.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlalchemy import func, select, text
 
 from storage import Archive, ArchiveError, NoArchive, SchemaOutOfDate, queries
 from storage import db as storage_db
+from storage.batch import BatchStore
 from storage.models import (
     Article,
     ArticleTag,
@@ -28,6 +34,7 @@ from storage.models import (
     Version,
     VersionReviewer,
 )
+from storage.shared import SharedStore
 from tests.storage_records import BREAST, UTERINE, article, listing, raw_page, sidebar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +42,16 @@ ROOT = Path(__file__).resolve().parents[1]
 T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
 
 
+@pytest.fixture(params=["one-process", "distributed"])
+def archive(request: pytest.FixtureRequest, archive_url: str) -> Iterator[Archive]:
+    store = BatchStore if request.param == "one-process" else SharedStore
+    archive = Archive.open(archive_url, batch_size=3, store=store)
+    yield archive
+    archive.close()
+
+
 @pytest.fixture
-def archive(archive_url: str) -> Iterator[Archive]:
+def one_process(archive_url: str) -> Iterator[Archive]:
     archive = Archive.open(archive_url, batch_size=3)
     yield archive
     archive.close()
@@ -69,20 +84,21 @@ def start(archive: Archive, mode: str = "full") -> int:
 
 
 def test_new_unchanged_changed(archive: Archive) -> None:
-    run = start(archive)
     first = article()
-    assert save(archive, run, first) == "new"
-    assert save(archive, run, first) == "unchanged"
     changed = article(body_text="Screening finds cancer early. Updated in 2026.")
-    assert save(archive, run, changed) == "changed"
-    archive.finish_run(run, "completed", pages_fetched=3)
+    runs = []
+    for record, outcome in ((first, "new"), (first, "unchanged"), (changed, "changed")):
+        run = start(archive)
+        assert save(archive, run, record) == outcome
+        archive.finish_run(run, "completed", pages_fetched=1)
+        runs.append(run_row(archive, run))
 
     assert count(archive, Version) == 2
     assert count(archive, Observation) == 3
     assert count(archive, RawPage) == 2
-    row = run_row(archive, run)
-    assert (row.articles_new, row.articles_unchanged, row.articles_changed) == (1, 1, 1)
-    assert (row.status, row.pages_fetched) == ("completed", 3)
+    outcomes = [(r.articles_new, r.articles_unchanged, r.articles_changed) for r in runs]
+    assert outcomes == [(1, 0, 0), (0, 1, 0), (0, 0, 1)]
+    assert (runs[-1].status, runs[-1].pages_fetched) == ("completed", 1)
     with archive.engine.connect() as conn:
         versions = queries.history(conn, first["article_key"])
     assert [v["version"] for v in versions] == [1, 2]
@@ -385,13 +401,13 @@ def test_batches_commit_every_batch_size_saves(archive_url: str) -> None:
     reader.close()
 
 
-def test_reparse_adds_versions_only_where_the_output_differs(archive: Archive) -> None:
+def test_reparse_adds_versions_only_where_the_output_differs(one_process: Archive) -> None:
     records = {f"cancerwise/story-{i}": article(f"cancerwise/story-{i}") for i in range(3)}
     by_raw = {raw_page(r): r for r in records.values()}
-    run = start(archive)
+    run = start(one_process)
     for record in records.values():
-        save(archive, run, record)
-    archive.finish_run(run)
+        save(one_process, run, record)
+    one_process.finish_run(run)
 
     def fixed_parser(raw: bytes, url: str) -> dict[str, Any]:
         record = by_raw[raw]
@@ -399,10 +415,10 @@ def test_reparse_adds_versions_only_where_the_output_differs(archive: Archive) -
             return article(record["article_key"], title="Fixed title")
         return record
 
-    summary = archive.reparse(fixed_parser, parser_version="2")
+    summary = one_process.reparse(fixed_parser, parser_version="2")
     assert summary == {"run": 2, "pages": 3, "versions_added": 1, "unchanged": 2, "errors": 0}
-    assert count(archive, Version) == 4
-    with archive.engine.connect() as conn:
+    assert count(one_process, Version) == 4
+    with one_process.engine.connect() as conn:
         versions = queries.history(conn, "cancerwise/story-1")
         current = conn.scalar(
             select(Version.title)
@@ -414,23 +430,23 @@ def test_reparse_adds_versions_only_where_the_output_differs(archive: Archive) -
         (2, "2", "Fixed title"),
     ]
     assert current == "Fixed title"
-    assert run_row(archive, 2).mode == "reparse"
+    assert run_row(one_process, 2).mode == "reparse"
     # A second reparse with the same parser finds nothing new.
-    again = archive.reparse(fixed_parser, parser_version="2")
+    again = one_process.reparse(fixed_parser, parser_version="2")
     assert (again["versions_added"], again["unchanged"]) == (0, 3)
 
 
-def test_reparse_records_pages_that_no_longer_parse(archive: Archive) -> None:
-    run = start(archive)
-    save(archive, run, article())
-    archive.finish_run(run)
+def test_reparse_records_pages_that_no_longer_parse(one_process: Archive) -> None:
+    run = start(one_process)
+    save(one_process, run, article())
+    one_process.finish_run(run)
 
     def strict_parser(raw: bytes, url: str) -> dict[str, Any]:
         raise ValueError("no published date")
 
-    summary = archive.reparse(strict_parser, parser_version="3")
+    summary = one_process.reparse(strict_parser, parser_version="3")
     assert summary["errors"] == 1
-    assert count(archive, ParseError, ParseError.reason == "no published date") == 1
+    assert count(one_process, ParseError, ParseError.reason == "no published date") == 1
 
 
 def test_open_refuses_an_out_of_date_schema(
@@ -548,17 +564,17 @@ def test_open_refuses_a_schema_newer_than_the_code(archive_url: str) -> None:
         Archive.open(archive_url)
 
 
-def test_reparse_can_point_the_current_version_back(archive: Archive) -> None:
+def test_reparse_can_point_the_current_version_back(one_process: Archive) -> None:
     first, second = article(title="Title A"), article(title="Title B")
-    run = start(archive)
-    save(archive, run, first)
-    save(archive, run, second)
-    archive.finish_run(run)
+    for record in (first, second):
+        run = start(one_process)
+        save(one_process, run, record)
+        one_process.finish_run(run)
 
     # The new parser reads the second page as the first: B was a parser artefact.
-    summary = archive.reparse(lambda raw, url: first, parser_version="2")
+    summary = one_process.reparse(lambda raw, url: first, parser_version="2")
     assert (summary["versions_added"], summary["unchanged"]) == (0, 2)
-    with archive.engine.connect() as conn:
+    with one_process.engine.connect() as conn:
         (row,) = queries.articles(conn)
     assert (row["title"], row["versions"]) == ("Title A", 2)
 
@@ -626,6 +642,29 @@ def test_an_upgrade_of_the_hash_rule_adds_no_version(archive: Archive) -> None:
     run = archive.start_run(mode="full", site_root="https://www.mdanderson.org", parser_version="2")
     moved = {**record, "filed_month": None}  # the redesign's page shows no filed month
     assert save(archive, run, moved) == "unchanged"
+    archive.finish_run(run, "completed")
+    run = start(archive)
     assert save(archive, run, article("cancerwise/legacy", title="Another title")) == "changed"
     archive.finish_run(run, "completed")
     assert count(archive, Version) == 2
+
+
+def test_one_capture_is_saved_once_a_run(archive: Archive) -> None:
+    """With either store: the same capture (URL and bytes) saved twice in a run (a
+    request fetched again after the worker that saved it was killed) is a duplicate and
+    writes nothing; another capture is kept (pages of two dates ingested in one run); a
+    sighting after a fetch adds nothing; a 404 met first is evidence the fetch cancels."""
+    run = start(archive)
+    record = article()
+    archive.mark_gone(run, record["article_key"], url=record["url"], http_status=404)
+    assert save(archive, run, record) == "new"
+    assert save(archive, run, record) == "duplicate"
+    assert save(archive, run, article(title="Another title")) == "changed"
+    archive.mark_seen(run, record["article_key"], url=record["url"], http_status=304)
+    archive.mark_gone(run, record["article_key"], url=record["url"], http_status=404)
+    archive.finish_run(run)
+    assert count(archive, Observation) == 3  # the 404, two captures
+    assert count(archive, Version) == 2
+    row = run_row(archive, run)
+    assert (row.articles_new, row.articles_changed, row.articles_seen) == (1, 1, 0)
+    assert archive.known_articles()[record["article_key"]].status == "active"

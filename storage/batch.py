@@ -1,0 +1,250 @@
+"""`BatchStore`: the writer's strategy when one process writes the archive.
+
+The hot path never asks the database a question. A run's start loads what saves decide
+from (article key -> current version and hash, sha256 of every raw page, tags,
+sidebars) into memory; each save builds its rows in memory, and every `batch_size`
+saves one short transaction writes them with executemany statements
+(`storage.unit_of_work`). A batch holds whole articles only, so a killed writer leaves
+no half-saved article. What the rows are is `storage.rules`, applied by the writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, func, select
+
+from crawler.urls import article_key as key_of_url
+from storage import rules, runs
+from storage.identity import IdentityMap
+from storage.listings import KnownListing
+from storage.models import Article, Run, Version
+from storage.unit_of_work import (
+    STATE_COLUMNS,
+    ArticleState,
+    Batch,
+    Ref,
+    UnitOfWork,
+    write_connection,
+)
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+class BatchStore:
+    """The archive's state in memory, its rows written in batches."""
+
+    def __init__(self, engine: Engine, batch_size: int = 200) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.engine = engine
+        self.batch_size = batch_size
+        self.work = UnitOfWork(engine)
+        self.identities = IdentityMap(self.work)
+        self.articles: dict[str, ArticleState] = {}
+        self.run_id: int | None = None
+        self.parser_version = ""
+        self._loaded = False
+        self._run_article_tags: set[tuple[int, str]] = set()
+
+    @property
+    def batch(self) -> Batch:
+        return self.work.batch
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_run(self, row: dict[str, Any]) -> int:
+        """A new run. One process owns the database: a run left `running` was a writer
+        killed on the way, and is interrupted first."""
+        self.flush()
+        with write_connection(self.engine) as conn, conn.begin():
+            for leftover in conn.scalars(select(Run.id).where(Run.status == "running")).all():
+                logger.warning(
+                    "run %(run)d was left running: marking it interrupted", {"run": leftover}
+                )
+                runs.interrupt(conn, leftover)
+            run_id = runs.insert_run(conn, row)
+        self._ensure(run_id, reload=True)
+        return run_id
+
+    def join_run(self, run_id: int) -> None:
+        self._ensure(run_id)
+
+    def before_finish(self, conn: Connection, run_id: int) -> None:
+        """Nothing of other processes to close."""
+
+    def pages_fetched(self, run_id: int) -> int:
+        return 0
+
+    def forget(self) -> None:
+        """The database changed outside the batch (a run finished): read it again."""
+        self._loaded = False
+
+    # -- a save -------------------------------------------------------------------------
+
+    def unit(self, work: Callable[[], T], saves: int = 1) -> T:
+        """`work` adds whole saves to the batch; every `batch_size` saves are written."""
+        result = work()
+        self.saved(saves)
+        return result
+
+    def saved(self, saves: int = 1) -> None:
+        self.batch.saves += saves
+        if self.batch.saves >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the pending batch in one transaction."""
+        try:
+            self.work.flush(self.run_id)
+        except BaseException:
+            # The batch is lost as a whole; forget the ids and hashes it assumed.
+            self._loaded = False
+            raise
+
+    def article(self, run_id: int, key: str) -> ArticleState | None:
+        self._ensure(run_id)
+        return self.articles.get(key)
+
+    def article_or_new(
+        self, run_id: int, key: str, row: dict[str, Any]
+    ) -> tuple[ArticleState, bool]:
+        state = self.article(run_id, key)
+        if state is not None:
+            return state, False
+        state = self.articles[key] = ArticleState(
+            ref=Ref(),
+            status=row["status"],
+            removed_run_id=None,
+            version=None,
+            content_hash=None,
+            max_number=0,
+            last_url=row["last_url"],
+            etag=row.get("etag"),
+            last_modified=row.get("last_modified"),
+        )
+        self.batch.articles.append((state.ref, row))
+        return state, True
+
+    def add_version(
+        self, run_id: int, state: ArticleState, record: dict[str, Any], parser_version: str
+    ) -> None:
+        ref = Ref()
+        row = rules.version_row(record, state.ref, state.max_number + 1, parser_version, run_id)
+        self.batch.versions.append((ref, row))
+        self.batch.reviewers.extend(rules.reviewer_rows(ref, row))
+        state.max_number += 1
+        state.version = ref
+        state.content_hash = record["content_hash"]
+
+    def touch(self, key: str, state: ArticleState) -> None:
+        self.batch.touched[key] = state
+
+    def raw_ref(self, raw: bytes, sha256: str | None = None) -> Ref:
+        return self.identities.raw_ref(raw, sha256)
+
+    def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
+        return self.identities.sidebar_ref(tag_counts)
+
+    def listing_refs(
+        self, tag_counts: list[dict[str, Any]], facet: tuple[str, str | None, str | None] | None
+    ) -> tuple[Ref | None, Ref | None]:
+        sidebar = self.identities.sidebar_ref(tag_counts)
+        return sidebar, self.identities.tag_ref(*facet) if facet else None
+
+    def known_tag(self, last: KnownListing) -> Ref | None:
+        if last.tag_id:
+            return self.identities.tag_ref(last.tag_id, None, None)
+        return Ref(last.tag_pk) if last.tag_pk is not None else None  # known by its label
+
+    def tag_articles(self, run_id: int, tag: Ref, links: Iterable[str]) -> None:
+        """The articles a facet page lists carry its tag in this run (once each)."""
+        for link in links:
+            key = key_of_url(link)
+            if (id(tag), key) in self._run_article_tags:
+                continue
+            self._run_article_tags.add((id(tag), key))
+            self.batch.article_tags.append({"run_id": run_id, "tag_pk": tag, "article_key": key})
+
+    def add(self, table: str, row: dict[str, Any]) -> None:
+        """A row of `observations`, `listing_pages` or `parse_errors`."""
+        getattr(self.batch, table).append(row)
+
+    def count(self, run_id: int, counters: Counter[str]) -> None:
+        self.batch.counters.update(counters)
+
+    # -- the state in memory ------------------------------------------------------------
+
+    def _ensure(self, run_id: int, reload: bool = False) -> None:
+        if reload or not self._loaded or run_id != self.run_id:
+            # A new run, or one started elsewhere (another writer): read its state.
+            self.run_id = run_id
+            self._run_article_tags = set()
+            with self.engine.connect() as conn:
+                self.parser_version = (
+                    conn.scalar(select(Run.parser_version).where(Run.id == run_id)) or ""
+                )
+                self._load(conn)
+            self._loaded = True
+
+    def _load(self, conn: Connection) -> None:
+        # Unpacked by position: a Row's attributes cost as much as the rest (3,400+).
+        self.articles = {
+            key: ArticleState(
+                ref=Ref(id_),
+                status=status,
+                removed_run_id=removed_run_id,
+                version=Ref(version_id),
+                content_hash=content_hash,
+                max_number=max_number or 0,
+                last_url=last_url,
+                etag=etag,
+                last_modified=last_modified,
+            )
+            for (
+                key,
+                id_,
+                status,
+                removed_run_id,
+                version_id,
+                last_url,
+                etag,
+                last_modified,
+                content_hash,
+                max_number,
+            ) in conn.execute(_article_state_query())
+        }
+        self._rehash_former_versions(conn)
+        self.identities.load(conn)
+
+    def _rehash_former_versions(self, conn: Connection) -> None:
+        """Current versions stored by a parser with another hash rule, compared by today's
+        (`rules.comparable_hash`)."""
+        query = (
+            select(Version, Article.article_key)
+            .join(Article, Article.current_version_id == Version.id)
+            .where(Version.parser_version.in_(list(rules.FORMER_HASH_RULES)))
+        )
+        for row in conn.execute(query):
+            state = self.articles.get(row.article_key)
+            if state is not None:
+                state.content_hash = rules.comparable_hash(
+                    state.content_hash, row.parser_version, row, row.article_key
+                )
+
+
+def _article_state_query() -> Any:
+    numbers = (
+        select(Version.article_id, func.max(Version.number).label("max_number"))
+        .group_by(Version.article_id)
+        .subquery()
+    )
+    return (
+        select(Article.article_key, *STATE_COLUMNS, Version.content_hash, numbers.c.max_number)
+        .outerjoin(Version, Version.id == Article.current_version_id)
+        .outerjoin(numbers, numbers.c.article_id == Article.id)
+    )

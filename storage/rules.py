@@ -1,0 +1,145 @@
+"""How a page becomes rows: the writer's decisions, written once for every way of saving.
+
+`storage.archive.Archive` applies them through a store (`storage.batch.BatchStore` in
+one process, `storage.shared.SharedStore` for several): the store says where an
+article's state comes from and how rows reach the database, never what they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from crawler.record import FORMER_CONTENT_FIELDS, content_hash
+from storage.models import RUN_COUNTERS, VERSION_FIELDS, version_record
+from storage.unit_of_work import ArticleState
+
+# Parser versions whose hash rule was another (parser 1 hashed `filed_month`).
+FORMER_HASH_RULES = FORMER_CONTENT_FIELDS
+RUN_MODES = ("full", "incremental", "reparse", "ingest")
+FINISH_STATUSES = ("completed", "interrupted", "failed")
+# What shows an article is there: a gone (404) met in the same run is only evidence,
+# which either cancels (`storage.runs.apply_removals`).
+SIGHTINGS = frozenset({"fetched", "seen"})
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def iso_date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def new_run_row(mode: str, site_root: str, parser_version: str) -> dict[str, Any]:
+    if mode not in RUN_MODES:
+        raise ValueError(f"unknown run mode {mode!r}: one of {', '.join(RUN_MODES)}")
+    return {
+        "started_at": now(),
+        "site_root": site_root,
+        "mode": mode,
+        "status": "running",
+        "parser_version": parser_version,
+        **{name: 0 for name in (*RUN_COUNTERS, "pages_fetched", "articles_removed")},
+    }
+
+
+def check_finish_status(status: str) -> None:
+    if status not in FINISH_STATUSES:
+        raise ValueError(f"unknown status {status!r}: one of {', '.join(FINISH_STATUSES)}")
+
+
+def fetched_mark(url: str, raw_sha256: str) -> tuple[str, str, str]:
+    return ("fetched", url, raw_sha256)
+
+
+SEEN = ("seen",)
+
+
+def gone_mark(url: str) -> tuple[str, str]:
+    return ("gone", url)
+
+
+def fetch_outcome(
+    state: ArticleState, new: bool, run_id: int, record: dict[str, Any], capture: tuple[str, ...]
+) -> str:
+    """ "new", "changed", "unchanged", or "duplicate": the same capture (URL and bytes) of
+    the article was saved already in this run (a request fetched again after the worker
+    that saved it was killed). Another capture is kept, whatever the run met before:
+    pages of several dates ingested in one run are each a version or an observation."""
+    if new:
+        return "new"
+    if capture in state.met_in(run_id):
+        return "duplicate"
+    return "unchanged" if state.content_hash == record["content_hash"] else "changed"
+
+
+def seen_again(state: ArticleState, run_id: int) -> bool:
+    """A sighting adds nothing where the run fetched or saw the article already."""
+    return any(mark[0] in SIGHTINGS for mark in state.met_in(run_id))
+
+
+def gone_again(state: ArticleState, run_id: int, url: str) -> bool:
+    """Evidence of removal is kept once per URL a run."""
+    return gone_mark(url) in state.met_in(run_id)
+
+
+def comparable_hash(stored_hash: str | None, parser_version: str, row: Any, key: str) -> str | None:
+    """The hash a fetched page is compared with: a version stored by a parser with another
+    hash rule (parser 1 hashed `filed_month`) is rehashed by today's rule, else every
+    unchanged article would become a new version after an upgrade. The stored hash stays
+    as that parser wrote it."""
+    if parser_version in FORMER_CONTENT_FIELDS and row is not None:
+        return content_hash(version_record(row, key))
+    return stored_hash
+
+
+def version_row(
+    record: dict[str, Any], article_id: Any, number: int, parser_version: str, run_id: int
+) -> dict[str, Any]:
+    """The `versions` row of a record."""
+    row = {name: record.get(name) for name in VERSION_FIELDS}
+    row["published"] = iso_date(row["published"])
+    row["reviewed"] = iso_date(row["reviewed"])
+    for name in ("authors", "reviewers", "key_takeaways", "headings"):
+        row[name] = row[name] or []
+    row.update(
+        article_id=article_id, number=number, parser_version=parser_version, first_run_id=run_id
+    )
+    return row
+
+
+def reviewer_rows(version_id: Any, row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"version_id": version_id, "position": position, "name": r["name"], "url": r.get("url")}
+        for position, r in enumerate(row["reviewers"])
+    ]
+
+
+def observation_row(
+    run_id: int,
+    state: ArticleState,
+    kind: str,
+    url: str,
+    http_status: int | None,
+    observed_at: dt.datetime | None = None,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    raw_page_id: Any = None,
+    sidebar_id: Any = None,
+) -> dict[str, Any]:
+    """An observation of the article in a run: of its current version, or of none (gone)."""
+    return {
+        "run_id": run_id,
+        "article_id": state.ref,
+        "kind": kind,
+        "version_id": None if kind == "gone" else state.version,
+        "url": url,
+        "http_status": http_status,
+        "observed_at": observed_at or now(),
+        "etag": etag,
+        "last_modified": last_modified,
+        "raw_page_id": raw_page_id,
+        "sidebar_id": sidebar_id,
+    }
