@@ -543,7 +543,7 @@ def floor_spider(site_url: str, requests_file: Path) -> None:
     from scrapy.crawler import CrawlerProcess
     from scrapy.http import TextResponse
 
-    from cwarchive.commands.crawl import crawl_overrides
+    from cwarchive.crawling import crawl_overrides
 
     root = site_url.rstrip("/")
     requested = [

@@ -15,6 +15,22 @@ from cwarchive.errors import CliError
 
 if TYPE_CHECKING:
     from crawler.frontier.state import Frontier
+    from cwarchive.output import Column
+
+# The processes of a distributed run, as `runs` and the coordinator's summary show them.
+WORKER_COLUMNS: dict[str, Column] = {
+    "worker": "worker",
+    "role": "role",
+    "status": "status",
+    "pages": "pages_fetched",
+    "new": "articles_new",
+    "changed": "articles_changed",
+    "unchanged": "articles_unchanged",
+    "seen": "articles_seen",
+    "listings": "listings",
+    "errors": "errors",
+}
+
 
 DEFAULT_NAME = "cwarchive"
 # Requests per second per host, all processes together, for the live site: the same

@@ -32,3 +32,27 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0)) or 1
     return os.cpu_count() or 1
+
+
+def parse_settings(values: tuple[str, ...]) -> dict[str, str]:
+    """`NAME=VALUE` pairs of `-s` (as `scrapy crawl -s` takes them)."""
+    settings = {}
+    for value in values:
+        name, sep, setting = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{value!r} is not NAME=VALUE", param_hint="-s/--set")
+        settings[name.strip()] = setting
+    return settings
+
+
+def settings_option(example: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`-s/--set NAME=VALUE`: any Scrapy setting over the options (`crawl`, `worker`)."""
+    return click.option(
+        "-s",
+        "--set",
+        "extra_settings",
+        multiple=True,
+        metavar="NAME=VALUE",
+        callback=lambda ctx, param, values: parse_settings(values),
+        help="Any Scrapy setting, over the options above; repeatable." + example,
+    )

@@ -67,7 +67,10 @@ def named(imported: str, cell: str) -> bool:
 @pytest.fixture(scope="module")
 def graph() -> grimp.ImportGraph:
     return grimp.build_graph(
-        *PACKAGES, include_external_packages=True, exclude_type_checking_imports=True
+        *PACKAGES,
+        include_external_packages=True,
+        exclude_type_checking_imports=True,
+        cache_dir=None,
     )
 
 

@@ -7,14 +7,13 @@ from typing import Any
 import click
 import pytest
 
-from cwarchive.commands.crawl import (
+from cwarchive.crawling import (
     MAX_AUTO_PARSE_JOBS,
     crawl_overrides,
     exit_status,
     is_loopback,
-    parse_settings,
 )
-from cwarchive.options import usable_cores
+from cwarchive.options import parse_settings, usable_cores
 
 
 @pytest.mark.parametrize(

@@ -50,13 +50,14 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from crawler.failures import failure_reason, is_robots_refusal
 from crawler.items import PageItem, PageKind
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import OffsiteGuardMiddleware
 from crawler.middlewares.redirect_loop import RedirectLoopMiddleware
 from crawler.middlewares.refused import Refused
 from crawler.parsers import PageError, parse_page
-from crawler.spiders.cancerwise import CancerwiseSpider, failure_reason, is_robots_refusal
+from crawler.spiders.cancerwise import CancerwiseSpider
 from crawler.urls import SITE, article_key
 from cwarchive.testing.faults import (
     KINDS,

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from cwarchive.commands import crawl as crawl_command
-from cwarchive.commands.crawl import Alerts, crawl_and_report
+from cwarchive import crawling as crawl_command
+from cwarchive.crawling import Alerts, crawl_and_report
 from cwarchive.notify import Delivery, after_crawl, notify_run, send, shown_url, split_urls
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import Site

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from cwarchive.commands.crawl import EXIT_ROBOTS_UNAVAILABLE, exit_status
+from cwarchive.crawling import EXIT_ROBOTS_UNAVAILABLE, exit_status
 from cwarchive.testing.faults import FaultSpec
 from cwarchive.testing.replay import ReplayServer, spawn
 from cwarchive.testing.sitegen import Site

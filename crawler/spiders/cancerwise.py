@@ -28,31 +28,24 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any, Self
 
-from lxml import etree
-from scrapy import Request, Selector, signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     DontCloseSpider,
-    DownloadCancelledError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
 )
-from scrapy.http import Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.http import Response
 from scrapy.spiders import SitemapSpider
 from scrapy.utils.misc import load_object
 from scrapy.utils.sitemap import sitemap_urls_from_robots
-from twisted.internet.defer import CancelledError
-from twisted.python.failure import Failure
 
+from crawler.failures import FailedPages
 from crawler.freshness import conditional_headers, is_fresh, listing_headers, parse_lastmod
 from crawler.items import PageItem, PageKind, SeenArticles
-from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
 from crawler.middlewares.offsite import is_on_site, root_netloc
-from crawler.middlewares.refused import Refused
 from crawler.parsers import PARSER_VERSION, PageError
 from crawler.parsing import ParserPool
+from crawler.sitemaps import sitemap_problem
+from crawler.spiders.listings import ListingPages
 from crawler.urls import (
     SITE,
     article_code,
@@ -64,7 +57,6 @@ from crawler.urls import (
     listing_kind,
     same_section,
     section_of,
-    site_url,
 )
 
 if TYPE_CHECKING:
@@ -87,17 +79,6 @@ _LISTING_STATUSES = [304]
 _PRIORITY_SITEMAP = 100
 _PRIORITY_LISTING = 50
 _PRIORITY_ARTICLE = 0
-
-# A sitemap is read only when it is well-formed XML without a DTD: a cut one could
-# carry a cut `<lastmod>` (a wrong date that spares a fetch), and no sitemap needs
-# entities. Never from the network, never expanded.
-_SITEMAP_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, recover=False, huge_tree=False
-)
-_SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
-# Scrapy wraps the reasons of a lost connection: "[<twisted.python.failure.Failure
-# twisted.internet.error.ConnectionLost: Connection to the other side was lost ...>]".
-_WRAPPED_FAILURE = re.compile(r"Failure [\w.]*?(\w+): (.*?)>\]?$", re.DOTALL)
 
 
 def normalize_section(name: str) -> str:
@@ -122,7 +103,7 @@ class Decided(set[str]):
         self.add(key)
 
 
-class CancerwiseSpider(SitemapSpider):
+class CancerwiseSpider(ListingPages, FailedPages, SitemapSpider):
     name = "cancerwise"
     sitemap_urls = [f"{SITE}/robots.txt"]
     # Article pages and year/month archives, under the AEM site's URLs and the
@@ -244,7 +225,7 @@ class CancerwiseSpider(SitemapSpider):
                 if self.wanted_sitemaps.search(url) and is_on_site(url, self.root):
                     yield self._sitemap_request(url)
             return
-        problem = self._sitemap_problem(response)
+        problem = sitemap_problem(response.body, self.max_size)
         if problem is not None:
             # Refused whole: its entries are not used, and the run shows why.
             yield self._failed(response.request, "bad_sitemap", problem, response=response)
@@ -261,28 +242,6 @@ class CancerwiseSpider(SitemapSpider):
             self.crawler.stats.inc_value("archive/discovery/not_modified", len(self._seen))
             yield SeenArticles(self._seen)
             self._seen = []
-
-    def _sitemap_problem(self, response: Response) -> str | None:
-        """Why this response is not a sitemap to read, or None when it is one."""
-        body = response.body
-        if body[:3] == b"\x1f\x8b\x08":  # a .xml.gz file, served as is
-            try:
-                body = decompress(body, "gzip", self.max_size)
-            except (CorruptBody, TooLarge) as error:
-                return f"bad sitemap: {error}"
-        if not body.strip():
-            return "bad sitemap: empty"
-        try:
-            root = etree.fromstring(body, _SITEMAP_PARSER)
-        except etree.XMLSyntaxError as error:
-            return f"malformed sitemap: {error}"
-        tree = root.getroottree()
-        if tree.docinfo.internalDTD is not None:
-            return "bad sitemap: it declares a DTD (entities are not read)"
-        name = etree.QName(root).localname if isinstance(root.tag, str) else ""
-        if name not in _SITEMAP_ROOTS:
-            return f"not a sitemap: the root element is <{name}>"
-        return None
 
     def _sitemap_request(self, url: str) -> Request:
         return Request(
@@ -455,29 +414,6 @@ class CancerwiseSpider(SitemapSpider):
             await self._read(item)
         yield item
 
-    async def parse_listing(self, response: Response) -> AsyncIterator[PageItem | Request]:
-        url = site_url(response.url)
-        if response.status == 404:
-            self.crawler.stats.inc_value("archive/discovery/missing_entry_pages")
-            logger.info("no such entry page: %(url)s", {"url": url})
-            return
-        item = self._item(response, PageKind.LISTING, url=url)
-        if response.status == 304:
-            # Not modified since the last fetch: stored as it was, followed as it was.
-            self.crawler.stats.inc_value("archive/discovery/listings_not_modified")
-            known = self.known_listings.get(url)
-            yield item
-            if known is not None:
-                record = {"listing_kind": known.listing_kind, **known.links}
-                for request in self._follow_listing(response, url, record):
-                    yield request
-            return
-        await self._read(item)
-        yield item
-        if item.record is not None:
-            for request in self._follow_listing(response, url, item.record):
-                yield request
-
     async def _read(self, item: PageItem) -> None:
         """Parse the page once, for the validate pipeline: `item.record`, or for a page of
         status 200 (the only ones the pipeline reads) the reason it is no record in
@@ -490,66 +426,6 @@ class CancerwiseSpider(SitemapSpider):
                 item.error = error.reason
         except Exception:
             return
-
-    def _follow_listing(
-        self, response: Response, url: str, record: dict[str, Any]
-    ) -> Iterator[Request]:
-        kind = record.get("listing_kind")
-        for link in record.get("article_links", []):
-            if same_section(section_of(link), self.sections):
-                yield from self._listing_article(link)
-        for link in record.get("archive_links", []):
-            if same_section(section_of(link), self.sections) and self._want_archive(link):
-                yield from self._new_listing(link)
-        next_page = record.get("next_page")
-        # Every run reads first pages (tag counts, new articles); the rest of a long
-        # listing only adds article tags, which full runs and --tags collect.
-        if next_page and (kind in ("archive", "landing") or self.follow_tags):
-            yield from self._new_listing(next_page)
-        # Facet and author pages are not record fields: found as links, like a reader
-        # would. The landing page and the directory link every facet (the sidebar of
-        # every other page repeats them); author pages only matter to full runs.
-        wanted: tuple[str, ...] = ()
-        if kind in ("landing", "directory") and "?" not in url:
-            wanted = ("facet", "author") if self.mode == "full" else ("facet",)
-        elif kind in ("facet", "archive") and self.mode == "full":
-            wanted = ("author",)
-        for link in self._listing_links_of(response, wanted):
-            yield from self._new_listing(link)
-
-    def _listing_links_of(self, response: Response, kinds: tuple[str, ...]) -> Iterator[str]:
-        """Links to listing pages of `kinds` (facet, author) in the configured sections."""
-        marks = {"facet": "cq:tags", "author": "/author/"}
-        selector = ", ".join(f"a[href*='{marks[kind]}']::attr(href)" for kind in kinds)
-        if not selector or not isinstance(response, TextResponse):
-            return  # parse_page read it as HTML, but Scrapy's selectors need a text type
-        # A selector of its own rather than the response's cached one (and no cached
-        # text): the response may stay alive a while after its callback, and its tree
-        # is 1-2 MB (a crawl of a fast replay server peaked at 419 MB with it, 189 without).
-        page = Selector(body=response.body, encoding=response.encoding, type="html")
-        for href in page.css(selector).getall():
-            link = site_url(response.urljoin(href))
-            if same_section(section_of(link), self.sections) and listing_kind(link) in kinds:
-                yield link.split("?", 1)[0]  # a first page: next pages come from it
-
-    def _new_listing(self, url: str) -> Iterator[Request]:
-        # Sidebars and archive menus repeat the same links on every page: filtered
-        # here, a set lookup, rather than as thousands of requests in the scheduler.
-        if url not in self._listing_urls:
-            self._listing_urls.add(url)
-            yield self._listing_request(url)
-
-    def _listing_article(self, url: str) -> Iterator[Request]:
-        self._list_article(url)
-        if self._phase == "discovery":
-            # The sitemap may still list it with a lastmod that spares the fetch, and
-            # its key waits for every twin discovery lists.
-            self._listing_links.setdefault(canonicalize(url), url)
-            return
-        key = self._key_of(url)
-        self._listed.add(key)
-        if self._claim_article(key):
-            yield self._article_request(url, key)
 
     def _item(self, response: Response, kind: PageKind, url: str) -> PageItem:
         headers = {}
@@ -565,43 +441,6 @@ class CancerwiseSpider(SitemapSpider):
             headers=headers,
             fetched_at=datetime.now(UTC),
             fetched_url=response.url,
-        )
-
-    def _on_error(self, failure: Failure) -> Iterator[PageItem]:
-        """A fetch that failed for good (after retries): counted, recorded, never fatal."""
-        if is_robots_refusal(failure):
-            return  # disallowed by robots.txt: not fetched on purpose, not an error
-        kind, reason = failure_reason(failure, self.max_size)
-        status = failure.value.response.status if failure.check(HttpError) else None
-        request = failure.request
-        if failure.check(Refused) and request.meta.get("redirect_urls"):
-            # The page that failed is the one asked for, not where its redirects led.
-            request = request.replace(url=request.meta["redirect_urls"][0])
-        yield self._failed(request, kind, reason, status=status)
-
-    def _failed(
-        self,
-        request: Request,
-        kind: str,
-        reason: str,
-        status: int | None = None,
-        response: Response | None = None,
-    ) -> PageItem:
-        """The error row of a page that failed: counted as a fetch error of the run."""
-        stats = self.crawler.stats
-        stats.inc_value("archive/fetch_errors")
-        stats.inc_value(f"archive/fetch_errors/{kind}")
-        logger.warning("fetch failed: %(url)s: %(reason)s", {"url": request.url, "reason": reason})
-        url = request.url
-        # An item, so the run's error rows in the archive show it beside parse errors.
-        return PageItem(
-            url=site_url(url) if is_on_site(url, self.root) else url,
-            kind=PageKind.FAILED,
-            status=status if response is None else response.status,
-            body=b"" if response is None else response.body,
-            fetched_at=datetime.now(UTC),
-            fetched_url=url,
-            error=reason,
         )
 
     # --- Later phases -------------------------------------------------------------------
@@ -642,44 +481,3 @@ class CancerwiseSpider(SitemapSpider):
             if self._claim_article(key):
                 self.crawler.stats.inc_value("archive/discovery/rechecks")
                 yield self._article_request(known.last_url, key, recheck=True)
-
-
-def is_robots_refusal(failure: Failure) -> bool:
-    """Scrapy's robots.txt middleware refused the request (the one deliberate ignore)."""
-    error = failure.value
-    return (
-        isinstance(error, IgnoreRequest)
-        and not isinstance(error, HttpError | Refused)
-        and str(error) == "Forbidden by robots.txt"
-    )
-
-
-def failure_reason(failure: Failure, max_size: int = 0) -> tuple[str, str]:
-    """(stat name, error row reason) of a fetch that failed for good; never an empty reason."""
-    error = failure.value
-    message = failure.getErrorMessage().strip()
-    if isinstance(error, HttpError):
-        status = error.response.status
-        return f"http_{status}", f"HTTP {status}"
-    if isinstance(error, Refused):
-        return error.kind, error.reason
-    if isinstance(error, DownloadTimeoutError):
-        return "timeout", f"timeout: {message}" if message else "timeout"
-    if isinstance(error, ResponseDataLossError):
-        # Scrapy raises it without a message: the body ended before its Content-Length.
-        return "data_loss", "body cut short: the connection closed before Content-Length bytes"
-    if isinstance(error, DownloadCancelledError | CancelledError):
-        # Scrapy's HTTP handler cancels a download for one reason: a body over
-        # DOWNLOAD_MAXSIZE, announced (with a message) or counted while it arrives
-        # (without one). A timeout is DownloadTimeoutError.
-        if message:
-            return "too_large", f"too large: {message}"
-        return "too_large", f"too large: the body passed DOWNLOAD_MAXSIZE ({max_size} B)"
-    if isinstance(error, IgnoreRequest):
-        # Scrapy's own: "max redirections reached", a brotli body over the maximum ...
-        return "ignored", f"not fetched: {message or type(error).__name__}"
-    name = type(error).__name__
-    wrapped = _WRAPPED_FAILURE.search(message)
-    if wrapped:  # the twisted failure inside, by name: "ConnectionLost: Connection ..."
-        message = f"{wrapped.group(1)}: {wrapped.group(2).strip()}"
-    return "no_response", f"no response: {name}: {message}" if message else f"no response: {name}"

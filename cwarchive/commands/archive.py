@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from cwarchive.archives import reading
+from cwarchive.distributed import WORKER_COLUMNS
 from cwarchive.errors import CliError
 from cwarchive.options import db_option, json_option
 from cwarchive.output import Column, emit, short, table
@@ -28,24 +29,6 @@ def register(group: click.Group) -> None:
     """Add this module's commands to `group`."""
     for command in (runs, articles, history, diff, tags):
         group.add_command(command)
-
-
-# The processes of a distributed run, as `runs` and the coordinator's summary show them.
-WORKER_COLUMNS: dict[str, Column] = {
-    "worker": "worker",
-    "role": "role",
-    "status": "status",
-    "pages": "pages_fetched",
-    "new": "articles_new",
-    "changed": "articles_changed",
-    "unchanged": "articles_unchanged",
-    "seen": "articles_seen",
-    "listings": "listings",
-    "errors": "errors",
-}
-
-
-# -- helpers ----------------------------------------------------------------------------
 
 
 # -- reading commands -----------------------------------------------------------------

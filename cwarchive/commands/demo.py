@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
-from cwarchive.commands.crawl import EXIT_INTERRUPTED, CrawlFailed
+from cwarchive.crawling import EXIT_INTERRUPTED, CrawlFailed
 from cwarchive.errors import CliError
 from cwarchive.options import DEFAULT_DB, json_option
 from cwarchive.output import emit

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from cwarchive.commands.crawl import (
+from cwarchive.crawling import (
     EXIT_COMPLETED,
     EXIT_INTERRUPTED,
     EXIT_ROBOTS_UNAVAILABLE,
@@ -23,10 +23,9 @@ from cwarchive.commands.crawl import (
     ensure_archive,
     report,
     run_crawl,
-    settings_option,
     tell_robots_unavailable,
 )
-from cwarchive.options import db_option, json_option
+from cwarchive.options import db_option, json_option, settings_option
 from cwarchive.output import emit
 from storage.locations import normalize_url
 

@@ -30,9 +30,9 @@ from cwarchive.testing.sitegen.facts import (
     paged_url,
 )
 from cwarchive.testing.sitegen.markup.article import article_page
-from cwarchive.testing.sitegen.markup.common import attr
 from cwarchive.testing.sitegen.markup.landing import landing_page
 from cwarchive.testing.sitegen.markup.listing import archive_page, paged_listing_page
+from cwarchive.testing.sitegen.markup.sitemap import sitemap_xml
 from cwarchive.testing.sitegen.tags import CURRENT
 from cwarchive.testing.sitegen.writer import WriteReport, write_pages
 
@@ -490,16 +490,3 @@ def _listing(url: str, log: LinkLog, facets: list[Facet]) -> Callable[[], dict[s
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
-
-
-def sitemap_xml(rows: Iterable[tuple[str, dt.datetime]]) -> str:
-    entries = "\n".join(
-        f"  <url>\n    <loc>{attr(url)}</loc>\n"
-        f"    <lastmod>{lastmod.isoformat(timespec='seconds')}</lastmod>\n  </url>"
-        for url, lastmod in rows
-    )
-    return (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        f"{entries}\n</urlset>\n"
-    )
