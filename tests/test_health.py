@@ -229,6 +229,23 @@ def test_accepted_after_sightings_the_held_version_is_what_they_saw(archive: Arc
     sound(archive)
 
 
+def test_a_parser_fix_reparsed_confirms_the_kept_versions(archive: Archive) -> None:
+    crawl_records(archive, [article(key, **REVIEWED) for key in keys(12)])
+    _, checked = crawl_records(archive, [article(key, **UNREVIEWED) for key in keys(12)])
+    assert checked.held == 12
+
+    def fixed_parser(page: bytes, url: str) -> dict[str, Any]:
+        # Reads the review line the broken one missed: every page as the site shows it.
+        return article(url.split("/", 3)[3].split(".h00-")[0], **REVIEWED)
+
+    summary = archive.reparse(fixed_parser, "fixed")
+    assert (summary["pages"], summary["versions_added"]) == (24, 0)
+    assert field_changes(archive) == []
+    with archive.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Version)) == 12
+    sound(archive)
+
+
 def test_a_reparse_is_not_measured(archive: Archive) -> None:
     run = archive.start_run("reparse", parser_version="test")
     assert close(archive, run) is None
