@@ -14,7 +14,7 @@ import compileall
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("cwarchive", "crawler", "pipelines", "storage")  # pyproject's packages
+PACKAGES = ("cwarchive", "crawler", "pipelines", "storage", "common")  # pyproject's packages
 
 
 def byte_compile() -> None:

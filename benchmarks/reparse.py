@@ -48,7 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from crawler.urls import is_article_url  # noqa: E402
+from common.urls import is_article_url  # noqa: E402
 from cwarchive.testing.sitegen.generate import generate_site, mutate  # noqa: E402
 from storage import Archive  # noqa: E402
 from storage import db as storage_db  # noqa: E402

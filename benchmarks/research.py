@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[0] = str(ROOT)
 
-from crawler.urls import article_key, is_article_url, listing_kind  # noqa: E402
+from common.urls import article_key, is_article_url, listing_kind  # noqa: E402
 from cwarchive.testing.sitegen.generate import generate_site, mutate  # noqa: E402
 from storage import Archive  # noqa: E402
 

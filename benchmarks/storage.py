@@ -38,7 +38,7 @@ sys.path[0] = str(ROOT)
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from crawler.record import content_hash  # noqa: E402
+from common.record import content_hash  # noqa: E402
 from storage import Archive  # noqa: E402
 from storage.models import RawPage  # noqa: E402
 

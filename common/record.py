@@ -81,7 +81,7 @@ def non_content_fields(parser_version: str | None = None) -> frozenset[str]:
 def with_key(record: dict[str, Any], key: str) -> dict[str, Any]:
     """`record` as the article of key `key`: the key is content, so the hash follows it.
 
-    The parser keys a page by its slug (`crawler.urls.article_key`); a twin of another
+    The parser keys a page by its slug (`common.urls.article_key`); a twin of another
     article of that slug is archived under a key of its own (`choose_article_key`).
     """
     if record.get("article_key") == key:

@@ -26,10 +26,10 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from common.urls import site_url
 from crawler.items import PageItem, PageKind
 from crawler.middlewares.offsite import is_on_site
 from crawler.middlewares.refused import Refused
-from crawler.urls import site_url
 
 if TYPE_CHECKING:
     from crawler.spiders.cancerwise import CancerwiseSpider

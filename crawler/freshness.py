@@ -11,7 +11,7 @@ import email.utils
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
-from crawler.urls import canonicalize
+from common.urls import canonicalize
 
 
 class Known(Protocol):

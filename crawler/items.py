@@ -31,7 +31,7 @@ class PageItem:
     # Filled by the validate pipeline: the parse record, or why the page is not one.
     record: dict[str, Any] | None = None
     error: str | None = None
-    # An article page's key, decided by the spider (`crawler.urls.choose_article_key`):
+    # An article page's key, decided by the spider (`common.urls.choose_article_key`):
     # twins of one slug have keys of their own. Empty for listings and failures.
     article_key: str = ""
 

@@ -14,7 +14,7 @@ crawl has parsed `PAGES_BEFORE_WORKERS` pages itself: a crawl that reads only a 
 pages whole (an unchanged re-crawl: its landing page and directory) never pays for
 them (0.2-0.4 s of CPU to start, and their shutdown). Until they first answer, pages
 are parsed in the crawl's process: the landing page does not wait for them. A worker
-exits when the crawl's process ends, however it ends (`crawler.worker_process`).
+exits when the crawl's process ends, however it ends (`common.worker_process`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler import worker_process
+from common import worker_process
 from crawler.parsers import parse_page
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class ParserPool:
         if self._pool is None:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["crawler.parsers", "crawler.worker_process"])
+                context.set_forkserver_preload(["crawler.parsers", "common.worker_process"])
             else:
                 context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(

@@ -11,7 +11,7 @@ import os
 
 from scrapy.settings import default_settings as _scrapy
 
-from crawler.urls import SITE
+from common.urls import SITE
 
 BOT_NAME = "cwarchive"
 SPIDER_MODULES = ["crawler.spiders"]

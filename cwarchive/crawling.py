@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from crawler.urls import SITE
+from common.urls import SITE
 from cwarchive.errors import CliError
 from cwarchive.options import usable_cores
 from cwarchive.output import emit

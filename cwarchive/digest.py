@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from crawler.urls import SITE, canonicalize
+from common.urls import SITE, canonicalize
 from storage.changes import DEFAULT_FIELDS, REMOVED
 
 if TYPE_CHECKING:

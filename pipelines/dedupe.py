@@ -15,8 +15,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
+from common.urls import article_key
 from crawler.items import PageItem, PageKind, SeenArticles
-from crawler.urls import article_key
 
 
 def identity(item: PageItem) -> tuple[str, str]:

@@ -26,10 +26,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import load_object
 
+from common.urls import SITE
 from crawler.extensions import error_rate
 from crawler.items import PageItem, PageKind, SeenArticles
 from crawler.parsers import PARSER_VERSION
-from crawler.urls import SITE
 from storage import health
 from storage.pages import Page, store_not_fetched, store_page
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
 
-from crawler.urls import article_key as key_of_url
+from common.urls import article_key as key_of_url
 from storage import rules, runs
 from storage.identity import IdentityMap
 from storage.listings import KnownListing

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, select
 
-from crawler.record import FORMER_CONTENT_FIELDS, content_hash
+from common.record import FORMER_CONTENT_FIELDS, content_hash
 from storage.check_pages import VERSION_CHUNK, PageChecks, Parse, chunks, version_record
 from storage.check_runs import RunChecks
 from storage.models import (

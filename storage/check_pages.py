@@ -11,7 +11,7 @@ from typing import Any
 import zstandard
 from sqlalchemy import Connection, select
 
-from crawler.record import NON_CONTENT_FIELDS, content_hash
+from common.record import NON_CONTENT_FIELDS, content_hash
 from storage.models import Article, Observation, RawPage, Version
 from storage.models import version_record as stored_record
 

@@ -45,8 +45,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from crawler.record import non_content_fields
-from crawler.urls import article_key
+from common.record import non_content_fields
+from common.urls import article_key
 from storage import db, search
 from storage.models import (
     VERSION_FIELDS,

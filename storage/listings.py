@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Text, cast, func, select
 
-from crawler.record import LISTING_LINKS
+from common.record import LISTING_LINKS
 from storage.models import ListingPage, Run, Tag
 
 

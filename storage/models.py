@@ -27,7 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from crawler.record import non_content_fields
+from common.record import non_content_fields
 from storage.vocabulary import VERSION_FIELDS as VERSION_FIELDS  # re-exported: the read side
 
 # Stable constraint names, so migrations can refer to them on every backend.

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.record import with_key
-from crawler.urls import article_key
+from common.record import with_key
+from common.urls import article_key
 from storage.archive import Archive
 
 # What `store_page` can answer; "new", "changed" and "unchanged" come from `save_article`.

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import zstandard
 from sqlalchemy import Engine, select
 
-from crawler import worker_process
-from crawler.record import with_key
+from common import worker_process
+from common.record import with_key
 from storage.batch import BatchStore
 from storage.models import Article, Observation, RawPage, Version
 from storage.unit_of_work import Ref

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from crawler.record import FORMER_CONTENT_FIELDS, content_hash
+from common.record import FORMER_CONTENT_FIELDS, content_hash
 from storage.models import RUN_COUNTERS, VERSION_FIELDS, version_record
 from storage.unit_of_work import ArticleState
 

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from crawler.urls import article_key as key_of_url
+from common.urls import article_key as key_of_url
 from storage import rules, runs, search
 from storage.archive import Archive
 from storage.identity import ZSTD_LEVEL, _canonical_json

@@ -9,7 +9,7 @@ from here.
 
 from __future__ import annotations
 
-from crawler.record import ARTICLE_FIELDS
+from common.record import ARTICLE_FIELDS
 
 # The record fields stored on a version row, besides the bookkeeping columns: all but
 # the page type, the fetch URL and the key (on observations and articles) and the

@@ -6,7 +6,7 @@ import copy
 import html
 from typing import Any
 
-from crawler.record import content_hash
+from common.record import content_hash
 
 SITE = "https://www.mdanderson.org"
 

@@ -2,7 +2,7 @@
 crosses a package (crawler, pipelines, storage, cwarchive, common) or reaches a
 third-party package is named in its row, as grimp (import-linter's graph) finds it.
 
-A row names an import by its module (`crawler.urls`), its package (`storage`) or a
+A row names an import by its module (`common.urls`), its package (`storage`) or a
 module's or package's last name (`freshness`, `parsers`); a third-party package by
 its name (`scrapy`). Imports inside a package are the package's own business (the
 contracts in pyproject.toml keep them acyclic). Imports under TYPE_CHECKING do not
@@ -100,6 +100,6 @@ def test_the_check_reads_the_table() -> None:
     table = rows()
     assert cell_for("crawler.parsers.article", table) is not None
     assert cell_for("storage.check_pages", table) == cell_for("storage.check", table)
-    assert named("crawler.urls", "standard library, `crawler.urls`")
+    assert named("common.urls", "standard library, `common.urls`")
     assert named("crawler.parsers.page", "lxml, parsers")
     assert not named("storage.archive", "standard library only (a leaf)")

@@ -24,8 +24,8 @@ import zstandard
 from sqlalchemy import create_engine, insert, select, text
 
 import storage
+from common.record import content_hash
 from crawler.parsers import PageError, parse_page
-from crawler.record import content_hash
 from storage import Archive
 from storage import db as storage_db
 from storage.check import KINDS, verify_archive

@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("crawler", "pipelines", "storage", "cwarchive")
+PACKAGES = ("common", "crawler", "pipelines", "storage", "cwarchive")
 # Declared but never imported by name, and why.
 NOT_IMPORTED = {
     "psycopg": "the PostgreSQL driver: SQLAlchemy loads it for postgresql:// URLs",

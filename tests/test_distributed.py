@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from common.urls import article_key
 from crawler.frontier.state import Frontier
-from crawler.urls import article_key
 from cwarchive.testing.replay import read_log, read_log_times, spawn
 from storage import db as storage_db
 from storage.check import verify_archive

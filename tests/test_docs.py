@@ -48,7 +48,7 @@ def test_architecture_names_every_module() -> None:
     text = (DOCS / "architecture.md").read_text("utf-8")
     root = DOCS.parent
     missing = []
-    for package in ("crawler", "pipelines", "storage", "cwarchive"):
+    for package in ("common", "crawler", "pipelines", "storage", "cwarchive"):
         for file in sorted((root / package).rglob("*.py")):
             relative = file.relative_to(root).as_posix()
             if file.name == "__init__.py" or "/migrations/" in relative:

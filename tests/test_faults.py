@@ -50,6 +50,7 @@ from scrapy.utils.test import get_crawler
 from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
+from common.urls import SITE, article_key
 from crawler.failures import failure_reason, is_robots_refusal
 from crawler.items import PageItem, PageKind
 from crawler.middlewares.decompression import CorruptBody, TooLarge, decompress
@@ -58,7 +59,6 @@ from crawler.middlewares.redirect_loop import RedirectLoopMiddleware
 from crawler.middlewares.refused import Refused
 from crawler.parsers import PageError, parse_page
 from crawler.spiders.cancerwise import CancerwiseSpider
-from crawler.urls import SITE, article_key
 from cwarchive.testing.faults import (
     KINDS,
     LOOP_PARAMETER,

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from common.urls import SITE
 from crawler.frontier.decisions import SharedCounter, SharedDecided
 from crawler.frontier.state import Frontier, FrontierBusy
-from crawler.urls import SITE
 from tests.crawling import project_settings
 
 

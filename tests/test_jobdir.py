@@ -19,8 +19,8 @@ import pytest
 from scrapy import Request
 from scrapy.utils.request import fingerprint
 
+from common.urls import SITE, on_root
 from crawler.jobdir import JOB_RUNNING_MARK, end_job, start_job
-from crawler.urls import SITE, on_root
 from cwarchive.testing.replay import spawn
 from cwarchive.testing.sitegen.generate import generate_site
 

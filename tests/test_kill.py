@@ -33,8 +33,8 @@ from pathlib import Path
 
 import pytest
 
+from common.urls import article_key
 from crawler.jobdir import JOB_RUNNING_MARK
-from crawler.urls import article_key
 from cwarchive.testing.replay import ReplayProcess, read_log, spawn
 from cwarchive.testing.sitegen.generate import generate_site
 from tests.crawling import rows

@@ -10,7 +10,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("crawler", "pipelines", "storage", "cwarchive")
+PACKAGES = ("common", "crawler", "pipelines", "storage", "cwarchive")
 
 
 def test_import_contracts_are_kept() -> None:

@@ -22,9 +22,9 @@ from scrapy import Request
 from scrapy.http import TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
+from common.urls import SITE, article_key, is_article_url, path_of
 from crawler.items import SeenArticles
 from crawler.spiders.cancerwise import CancerwiseSpider
-from crawler.urls import SITE, article_key, is_article_url, path_of
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import Site
 from storage import Archive

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.record import content_hash
 from crawler.parsers import PageError, parse_page
-from crawler.record import content_hash
 
 SITE = "https://www.mdanderson.org"
 URL = f"{SITE}/cancerwise/sleep-well"

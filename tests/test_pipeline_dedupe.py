@@ -6,9 +6,9 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
+from common.urls import article_key
 from crawler.items import PageKind, SeenArticles
 from crawler.spiders.cancerwise import CancerwiseSpider
-from crawler.urls import article_key
 from pipelines.dedupe import DedupePipeline
 from tests.crawling import ARTICLE_URL, page
 

@@ -17,10 +17,10 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import create_engine
 from twisted.python.failure import Failure
 
+from common.urls import article_key
 from crawler.items import SeenArticles
 from crawler.parsers import PARSER_VERSION
 from crawler.spiders.cancerwise import CancerwiseSpider
-from crawler.urls import article_key
 from pipelines.persist import PersistPipeline, run_status
 from pipelines.validate import ValidatePipeline
 from storage import Archive, queries

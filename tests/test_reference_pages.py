@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from common.urls import article_key
 from crawler.parsers import parse_page
-from crawler.urls import article_key
 from tests.reference import INSOMNIA_PAGE, REFERENCE, reference_file
 
 # `Path(__file__).resolve().parents[2] / "shared" / "reference"` unless

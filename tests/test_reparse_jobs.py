@@ -27,8 +27,8 @@ from sqlalchemy import inspect, select
 
 import crawler.parsers
 import storage.reparse
+from common.record import content_hash
 from crawler.parsers import PageError, parse_page
-from crawler.record import content_hash
 from storage import Archive
 from storage import db as storage_db
 from storage.models import Run

@@ -31,8 +31,8 @@ from cwarchive.testing.replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-DEPLOYED = ("crawler", "pipelines", "storage", "cwarchive", "scrapy.cfg", "pyproject.toml",
-            "README.md", "setup.py")  # fmt: skip
+DEPLOYED = ("common", "crawler", "pipelines", "storage", "cwarchive", "scrapy.cfg",
+            "pyproject.toml", "README.md", "setup.py")  # fmt: skip
 
 
 def free_port() -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler import urls
+from common import urls
 from cwarchive.cli import main
 from cwarchive.testing.layout import file_for, layout
 from cwarchive.testing.replay import ReplayServer

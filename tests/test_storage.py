@@ -632,7 +632,7 @@ def _table_counts(archive: Archive) -> dict[str, int]:
 
 def test_an_upgrade_of_the_hash_rule_adds_no_version(archive: Archive) -> None:
     """Versions stored by parser 1 (which hashed filed_month) are compared by today's rule."""
-    from crawler.record import content_hash
+    from common.record import content_hash
 
     record = article("cancerwise/legacy")
     legacy = {**record, "content_hash": content_hash(record, "1")}

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import common.record
 import crawler.parsers
 from storage import db as storage_db
 from tests.archive_cli import as_json, cli, invoke
@@ -113,7 +114,7 @@ def test_reparse_after_a_parser_change(
         record = original(html, url)
         if record["article_key"] == "cancerwise/story-two":
             record["title"] = "Story 2"
-            record["content_hash"] = crawler.record.content_hash(record)
+            record["content_hash"] = common.record.content_hash(record)
         return record
 
     monkeypatch.setattr(crawler.parsers, "parse_page", fixed)

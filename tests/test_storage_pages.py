@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crawler.urls import article_key
+from common.urls import article_key
 from storage import Archive
 from storage.models import (
     RUN_COUNTERS,

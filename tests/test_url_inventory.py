@@ -2,7 +2,7 @@
 
 Every URL the site's sitemaps list gets its kind and key checked against facts that
 nobody here wrote (SITE.md, "What the real URL inventory says"): the expected values
-are derived in this file from the URL's text by the facts, not by `crawler.urls`.
+are derived in this file from the URL's text by the facts, not by `common.urls`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from crawler.urls import (
+from common.urls import (
     article_code,
     article_key,
     choose_article_key,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import (
+from common.urls import (
     SITE,
     article_key,
     is_archive_url,

@@ -28,9 +28,9 @@ from scrapy.crawler import Crawler
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
+from common.urls import article_key
 from crawler.frontier.decisions import share_decisions
 from crawler.frontier.state import RUNNING, Frontier
-from crawler.urls import article_key
 
 logger = logging.getLogger(__name__)
 

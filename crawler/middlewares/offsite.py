@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.crawler import Crawler
 
+from common.urls import SITE, is_site_url
 from crawler.middlewares.refused import Refused
-from crawler.urls import SITE, is_site_url
 
 
 def root_netloc(crawler: Crawler) -> str | None:

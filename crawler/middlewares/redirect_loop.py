@@ -16,8 +16,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from w3lib.url import safe_url_string
 
+from common.urls import SITE, on_root
 from crawler.middlewares.refused import Refused
-from crawler.urls import SITE, on_root
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 

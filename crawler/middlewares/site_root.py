@@ -3,7 +3,7 @@
 Done on the requests themselves, before the robots middleware sees them, so the
 robots.txt obeyed is the root's, and the WARC and the request logs show what was
 really fetched. Items keep the canonical https://www.mdanderson.org URLs: the spider
-derives them from the response (`crawler.urls.site_url`).
+derives them from the response (`common.urls.site_url`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
-from crawler.urls import SITE, is_site_url, on_root
+from common.urls import SITE, is_site_url, on_root
 
 
 def _site_root(crawler: Crawler) -> str:

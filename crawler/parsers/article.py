@@ -23,14 +23,14 @@ from typing import Any
 
 from lxml import etree
 
+from common.record import Reviewer, content_hash
+from common.urls import article_key, resolve
 from crawler.parsers.blocks import SKIP_TAGS, Block, iter_blocks
 from crawler.parsers.dates import DATE_IN_TEXT, DATE_ONLY, parse_date
 from crawler.parsers.errors import PageError
 from crawler.parsers.facets import Facets, read_facets
 from crawler.parsers.metadata import PageMetadata
 from crawler.parsers.people import add_people, clean_name, is_degree
-from crawler.record import Reviewer, content_hash
-from crawler.urls import article_key, resolve
 
 # How far after the h1 the byline, read time and review line may sit.
 _HEADER_WINDOW = 40

@@ -15,9 +15,9 @@ from functools import lru_cache
 
 from lxml import etree
 
+from common.record import TagCount
+from common.urls import tag_id_from_url
 from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
-from crawler.record import TagCount
-from crawler.urls import tag_id_from_url
 
 _LABEL_COUNT = re.compile(r"^(?P<label>\S.{0,150}?)\s*\((?P<count>\d[\d,]*)\)$")
 _LIST_TAGS = ("ul", "ol")

@@ -8,11 +8,8 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
-from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
-from crawler.parsers.dates import DATE_ONLY, parse_date
-from crawler.parsers.facets import extract_tag_counts
-from crawler.record import Card
-from crawler.urls import (
+from common.record import Card
+from common.urls import (
     canonicalize,
     is_archive_url,
     is_article_url,
@@ -23,6 +20,9 @@ from crawler.urls import (
     site_url,
     tag_id_from_url,
 )
+from crawler.parsers.blocks import BLOCK_TAGS, collapse, text_of
+from crawler.parsers.dates import DATE_ONLY, parse_date
+from crawler.parsers.facets import extract_tag_counts
 
 # Link texts that are not a card's title.
 _GENERIC_LINK_TEXT = re.compile(

@@ -8,12 +8,12 @@ from typing import Any
 from lxml import etree
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
+from common.urls import canonicalize, is_article_url, listing_kind, resolve, section_of
 from crawler.parsers.article import ARTICLE_CODE_URL, parse_article
 from crawler.parsers.blocks import collapse
 from crawler.parsers.errors import PageError
 from crawler.parsers.listing import parse_listing
 from crawler.parsers.metadata import PageMetadata
-from crawler.urls import canonicalize, is_article_url, listing_kind, resolve, section_of
 
 _NOT_FOUND = re.compile(
     r"page not found|page (?:could|can)(?:not|n.t) be found"

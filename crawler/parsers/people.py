@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from common.record import Reviewer
 from crawler.parsers.blocks import collapse
-from crawler.record import Reviewer
 
 _SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 # A credential token: letters with dots (M.D., Ph.D., Pharm.D., Jr.), or a short

@@ -38,15 +38,7 @@ from scrapy.spiders import SitemapSpider
 from scrapy.utils.misc import load_object
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawler.failures import FailedPages
-from crawler.freshness import conditional_headers, is_fresh, listing_headers, parse_lastmod
-from crawler.items import PageItem, PageKind, SeenArticles
-from crawler.middlewares.offsite import is_on_site, root_netloc
-from crawler.parsers import PARSER_VERSION, PageError
-from crawler.parsing import ParserPool
-from crawler.sitemaps import sitemap_problem
-from crawler.spiders.listings import ListingPages
-from crawler.urls import (
+from common.urls import (
     SITE,
     article_code,
     article_key,
@@ -58,6 +50,14 @@ from crawler.urls import (
     same_section,
     section_of,
 )
+from crawler.failures import FailedPages
+from crawler.freshness import conditional_headers, is_fresh, listing_headers, parse_lastmod
+from crawler.items import PageItem, PageKind, SeenArticles
+from crawler.middlewares.offsite import is_on_site, root_netloc
+from crawler.parsers import PARSER_VERSION, PageError
+from crawler.parsing import ParserPool
+from crawler.sitemaps import sitemap_problem
+from crawler.spiders.listings import ListingPages
 
 if TYPE_CHECKING:
     from crawler.knowledge import KnownArticle, KnownListing, ReadKnown
@@ -108,7 +108,7 @@ class CancerwiseSpider(ListingPages, FailedPages, SitemapSpider):
     sitemap_urls = [f"{SITE}/robots.txt"]
     # Article pages and year/month archives, under the AEM site's URLs and the
     # extension-less ones of its redesign (Edge Delivery Services); everything else in
-    # a sitemap is ignored. `sitemap_filter` has checked each entry with crawler.urls.
+    # a sitemap is ignored. `sitemap_filter` has checked each entry with common.urls.
     sitemap_rules = [
         (r"\.h\d\d-\d+\.html$", "parse_article"),
         (rf"/{_SECTION}/\d{{4}}(?:/\d{{2}})?(?:\.html)?$", "parse_listing"),
@@ -132,7 +132,7 @@ class CancerwiseSpider(ListingPages, FailedPages, SitemapSpider):
         self._listed: set[str] = set()
         self._decided = Decided()
         # Every coded article URL discovery lists, by slug key: twins (one slug live
-        # under two codes) are two articles (`crawler.urls.choose_article_key`).
+        # under two codes) are two articles (`common.urls.choose_article_key`).
         self._listed_urls: dict[str, set[str]] = {}
         self._holders: dict[str, str] = {}  # article key -> the URL it was last fetched at
         self._twin_keys: set[str] = set()

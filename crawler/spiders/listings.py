@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import Request, Selector
 from scrapy.http import Response, TextResponse
 
+from common.urls import canonicalize, listing_kind, same_section, section_of, site_url
 from crawler.items import PageItem, PageKind
-from crawler.urls import canonicalize, listing_kind, same_section, section_of, site_url
 
 if TYPE_CHECKING:
     from crawler.spiders.cancerwise import CancerwiseSpider

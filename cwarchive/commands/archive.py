@@ -154,7 +154,7 @@ def history(key: str, db_url: str, as_json: bool) -> None:
 
     keys = [key]
     if "://" in key:
-        from crawler.urls import article_key, twin_key
+        from common.urls import article_key, twin_key
 
         # A twin's URL names the article keyed with its code; any other, its slug's.
         keys = [twin_key(key), article_key(key)]

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crawler.urls import SITE
+from common.urls import SITE
 from cwarchive.crawling import (
     check_site_root,
     crawl_and_report,

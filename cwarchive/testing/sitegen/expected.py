@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crawler import urls
-from crawler.record import ARTICLE_FIELDS, LISTING_FIELDS, content_hash
+from common import urls
+from common.record import ARTICLE_FIELDS, LISTING_FIELDS, content_hash
 from cwarchive.testing.sitegen.facts import ArticleFacts, Facet, plain
 
 _WHITESPACE = re.compile(r"\s+")

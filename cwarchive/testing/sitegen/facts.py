@@ -157,7 +157,7 @@ class ArticleFacts:
     # The code's prefix: `h00` (Cancerwise's month codes), `h35` (a publication's year code).
     code: str = "h00"
     # A twin's key (its slug is live under another code too, another article): the slug
-    # key with the code it was first listed under kept (`crawler.urls.choose_article_key`).
+    # key with the code it was first listed under kept (`common.urls.choose_article_key`).
     twin_key: str = ""
 
     @property

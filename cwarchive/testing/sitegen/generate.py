@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler import urls
+from common import urls
 from cwarchive.testing.sitegen.facts import (
     TOPIC_TAGS,
     UNNAMED,
