@@ -21,6 +21,7 @@ OUTCOMES = (
     "new",
     "changed",
     "unchanged",
+    "duplicate",  # this capture was saved already in the run (storage/rules.py)
     "not_modified",
     "skipped",
     "gone",

@@ -451,7 +451,7 @@ class CancerwiseSpider(ListingPages, FailedPages, SitemapSpider):
         requests: list[Request] = []
         if self._phase == "discovery":
             self._phase = "listing-links"
-            for url in self._listing_links.values():
+            for _, url in self._listing_links.items():  # a SharedDict in a distributed run
                 key = self._key_of(url)
                 self._listed.add(key)
                 if self._claim_article(key):
