@@ -177,11 +177,14 @@ def test_spiders_of_one_run_decide_each_article_once(processes: Callable[..., An
     assert second._claim_article("cancerwise/b")
     assert not first._claim_article("cancerwise/c")  # over the limit of the run, not of one
     assert second.crawler.stats.get_value("archive/discovery/over_limit") is None
-    list(second._listing_article("https://www.mdanderson.org/cancerwise/d.h00-1.html"))
-    assert "cancerwise/d" in first._listed
-    assert dict(first._listing_links.items()) == {
-        "cancerwise/d": "https://www.mdanderson.org/cancerwise/d.h00-1.html"
-    }
+    # During discovery a listing's link waits, by URL, for every twin discovery lists.
+    link = "https://www.mdanderson.org/cancerwise/d.h00-1.html"
+    list(second._listing_article(link))
+    assert dict(first._listing_links.items()) == {link: link}
+    # Once discovery is over, it is decided at once: listed for both.
+    second._phase = "listing-links"
+    list(second._listing_article("https://www.mdanderson.org/cancerwise/e.h00-1.html"))
+    assert "cancerwise/e" in first._listed
 
 
 def test_what_a_lost_process_decided_and_did_not_act_on_is_undone(frontier: Frontier) -> None:
