@@ -196,3 +196,25 @@ def test_an_archive_that_merged_twins_separates_them_and_says_so(
         f"article than cancerwise/{SLUG}, archived as cancerwise/{SLUG}.h00-{OLD_TWIN}"
     ) in result.stderr
     assert len(query(db, "history", f"cancerwise/{SLUG}")) == 1
+
+
+def test_twins_ingested_together_are_two_articles(tmp_path: Path) -> None:
+    """`cwarchive ingest` lists the files it is given as a crawl lists a sitemap: two
+    saved pages of one slug under two codes are two articles, keyed as a crawl keys them."""
+    site = twin_site()
+    paths = {f"/cancerwise/{SLUG}.h00-{OLD_TWIN}.html", f"/cancerwise/{SLUG}.h00-{NEW_TWIN}.html"}
+    files = []
+    for page in site.pages():
+        if page.path in paths:
+            files.append(tmp_path / page.path.rsplit("/", 1)[1])
+            files[-1].write_bytes(page.body)
+    assert len(files) == 2
+    db = tmp_path / "ingested.sqlite"
+    result = json.loads(cli("ingest", *map(str, files), "--db", str(db), "--json").stdout)
+    assert result["new"] == 2
+    assert {k: v for k, v in keys(db).items() if SLUG in k} == {
+        f"cancerwise/{SLUG}": "Coping with insomnia",
+        f"cancerwise/{SLUG}.h00-{NEW_TWIN}": "How to cope with insomnia",
+    }
+    # The twin's stored version hashes as its key says (db check recomputes it).
+    assert cli("db", "check", "--db", str(db)).returncode == 0
