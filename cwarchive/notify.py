@@ -143,15 +143,11 @@ def notify_run(
     the unfinished runs before it, back to the previous completed run); None when
     there are none. A run that stopped reading fields (`degraded`) sends its message
     whatever `fields` says, naming them."""
-    from storage import Archive
+    import storage
     from storage.changes import changes, since_last_completed
 
-    archive = Archive.open(db_url, create=False)
-    try:
-        with archive.engine.connect() as conn:
-            found = changes(conn, since_last_completed(conn, run_id), fields)
-    finally:
-        archive.close()
+    with storage.open(db_url, mode="readonly") as reader, reader.connect() as conn:
+        found = changes(conn, since_last_completed(conn, run_id), fields)
     if degraded:
         return send(urls, *degraded_message(run_id, degraded, held, found))
     if not found.changes:

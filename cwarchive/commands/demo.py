@@ -139,26 +139,27 @@ def start_over(db_path: str, site: Site) -> str | None:
     An archive of nothing but the demo's articles is an earlier demo: removed, so the
     demo's runs are runs 1 and 2 again. Any other file is someone's: a usage error.
     """
+    import storage
     from cwarchive.testing.sitegen.later import new_article
-    from storage import Archive, queries
+    from storage import queries
 
     path = Path(db_path)
     if not path.exists():
         return None
     leave_alone = "the demo leaves it alone: give it another file, e.g. --db demo.sqlite"
     try:
-        archive = Archive.open(normalize_url(db_path), create=False)
+        reader = storage.open(normalize_url(db_path), mode="readonly")
     except Exception as error:  # not SQLite, not an archive, an older schema
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise CliError(
             f"{db_path} exists but cannot be read as an archive ({first}); {leave_alone}"
         ) from None
     try:
-        with archive.engine.connect() as conn:
+        with reader.connect() as conn:
             runs = len(queries.runs(conn))
             keys = {row["article_key"] for row in queries.articles(conn)}
     finally:
-        archive.close()
+        reader.close()
     assert site.stamp is not None
     demo_keys = {*site.articles, new_article(site.stamp.date()).key}
     if not keys <= demo_keys:
@@ -263,17 +264,14 @@ class WhatChanged(NamedTuple):
 
 def what_changed(db_path: str) -> WhatChanged:
     """What the archive's last run changed, read back from the archive."""
-    from storage import Archive, queries
+    import storage
+    from storage import queries
     from storage.changes import DEFAULT_FIELDS, changes, default_range
 
-    archive = Archive.open(normalize_url(db_path), create=False)
-    try:
-        with archive.engine.connect() as conn:
-            found = changes(conn, default_range(conn), DEFAULT_FIELDS)
-            articles = queries.articles(conn)
-            counts = queries.tags(conn)
-    finally:
-        archive.close()
+    with storage.open(normalize_url(db_path), mode="readonly") as reader, reader.connect() as conn:
+        found = changes(conn, default_range(conn), DEFAULT_FIELDS)
+        articles = queries.articles(conn)
+        counts = queries.tags(conn)
     last = max(row["run"] for row in counts)
     added = [
         {"article_key": row["article_key"], "title": row["title"]}
