@@ -18,7 +18,7 @@ line is an edit). Then every version the run added that differs from the article
 previous version only by losing degraded fields is held back: moved to
 `held_versions`, its observation pointed at the previous version, which stays
 current, the run's counters moved from changed to unchanged. The raw page stays.
-`accept` stores a run's held versions later (`cwarchive runs accept`).
+`storage.held.accept` stores a run's held versions later (`cwarchive accept`).
 
 Nothing here runs in the hot path: a few queries per run, over the run's own rows.
 """
@@ -364,7 +364,7 @@ def _hold_back(
     search.unindex_versions(conn, gone)
     conn.execute(delete(VersionReviewer).where(VersionReviewer.version_id.in_(gone)))
     conn.execute(delete(Version).where(Version.id.in_(gone)))
-    _move_counts(conn, run_id, len(held))
+    move_counts(conn, run_id, len(held))
     for _, _, differs in held:
         for name in differs:
             lost_fields[name] += 1
@@ -373,7 +373,7 @@ def _hold_back(
     health.held = len(held)
 
 
-def _move_counts(conn: Connection, run_id: int, versions: int) -> None:
+def move_counts(conn: Connection, run_id: int, versions: int) -> None:
     """`versions` of the run's saves move from changed to unchanged (negative: back)."""
     conn.execute(
         update(Run)
@@ -383,116 +383,6 @@ def _move_counts(conn: Connection, run_id: int, versions: int) -> None:
             articles_unchanged=Run.articles_unchanged + versions,
         )
     )
-
-
-# -- accepting -----------------------------------------------------------------------------
-
-
-@dataclass
-class Accepted:
-    """What `accept` did with a run's held versions."""
-
-    run_id: int
-    stored: int = 0  # now versions, current where the held page is the latest fetch
-    superseded: int = 0  # a later run observed the article: its reading stands
-    already: int = 0  # accepted before
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-def accept(conn: Connection, run_id: int) -> Accepted:
-    """Store run `run_id`'s held versions, in the caller's transaction.
-
-    Each becomes the article's next version (first seen in `run_id`, where the page was
-    fetched), its observation points at it and it is current, as if the run had kept
-    it; later sightings of the article (a 304, a sitemap lastmod not newer) saw that
-    same page, so they point at it too. A held version whose article a later run read
-    again (fetched or reparsed), or whose current version moved since, is not stored:
-    what came after it stands.
-    """
-    result = Accepted(run_id)
-    held = conn.execute(
-        select(HeldVersion).where(HeldVersion.run_id == run_id).order_by(HeldVersion.id)
-    ).all()
-    now = dt.datetime.now(dt.UTC)
-    for row in held:
-        if row.accepted_at is not None:
-            result.already += 1
-            continue
-        later = conn.scalar(
-            select(Observation.id)
-            .where(
-                Observation.article_id == row.article_id,
-                Observation.run_id > run_id,
-                Observation.kind.in_(("fetched", "reparsed")),
-            )
-            .limit(1)
-        )
-        current = conn.scalar(
-            select(Article.current_version_id).where(Article.id == row.article_id)
-        )
-        version_id = None
-        if later is None and current == row.kept_version_id:
-            version_id = _store(conn, row)
-            result.stored += 1
-        else:
-            result.superseded += 1
-        conn.execute(
-            update(HeldVersion)
-            .where(HeldVersion.id == row.id)
-            .values(version_id=version_id, accepted_at=now)
-        )
-    if result.stored:
-        _move_counts(conn, run_id, -result.stored)
-    return result
-
-
-def _store(conn: Connection, held: Any) -> int:
-    number = conn.scalar(
-        select(func.max(Version.number)).where(Version.article_id == held.article_id)
-    )
-    values = {name: held.record.get(name) for name in VERSION_FIELDS}
-    for name in ("published", "reviewed"):
-        if values[name]:
-            values[name] = dt.date.fromisoformat(values[name])
-    version_id = conn.execute(
-        insert(Version).returning(Version.id),
-        {
-            **values,
-            "content_hash": held.content_hash,
-            "parser_version": held.parser_version,
-            "article_id": held.article_id,
-            "number": (number or 0) + 1,
-            "first_run_id": held.run_id,
-        },
-    ).scalar_one()
-    search.index_versions(conn, [version_id])
-    reviewers = [
-        {"version_id": version_id, "position": i, "name": r["name"], "url": r.get("url")}
-        for i, r in enumerate(values["reviewers"] or [])
-    ]
-    if reviewers:
-        conn.execute(insert(VersionReviewer), reviewers)
-    conn.execute(
-        update(Observation)
-        .where(Observation.id == held.observation_id)
-        .values(version_id=version_id)
-    )
-    conn.execute(
-        update(Observation)
-        .where(
-            Observation.article_id == held.article_id,
-            Observation.run_id > held.run_id,
-            Observation.kind == "seen",
-            Observation.version_id == held.kept_version_id,
-        )
-        .values(version_id=version_id)
-    )
-    conn.execute(
-        update(Article).where(Article.id == held.article_id).values(current_version_id=version_id)
-    )
-    return version_id
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -517,27 +407,9 @@ def run_health(
     return found
 
 
-def held_counts(conn: Connection) -> dict[int, int]:
-    """Versions still held back (not accepted), by run."""
-    rows = conn.execute(
-        select(HeldVersion.run_id, func.count())
-        .where(HeldVersion.accepted_at.is_(None))
-        .group_by(HeldVersion.run_id)
-    )
-    return {run: n for run, n in rows}
-
-
 def check_run(engine: Engine, run_id: int) -> Health | None:
     """`close_run` in a write transaction of its own: a crawl calls it once every save of
     the run is committed, just before it finishes the run (`pipelines.persist`). Killed
     between the two, the run is still whole: measured, and what it held back held."""
     with engine.connect().execution_options(**{db.WRITE: True}) as conn, conn.begin():
         return close_run(conn, run_id)
-
-
-def accept_run(engine: Engine, run_id: int) -> Accepted:
-    """`accept` in a write transaction of its own (`cwarchive accept`)."""
-    with engine.connect().execution_options(**{db.WRITE: True}) as conn, conn.begin():
-        if conn.scalar(select(Run.id).where(Run.id == run_id)) is None:
-            raise LookupError(f"no run {run_id} in the archive")
-        return accept(conn, run_id)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, Integer, column, func, or_, select, table
 
 from storage import health
+from storage import held as held_versions
 from storage.models import (
     VERSION_FIELDS,
     Article,
@@ -61,7 +62,7 @@ def runs(conn: Connection) -> list[dict[str, Any]]:
     rows = conn.execute(select(Run).order_by(Run.id))
     found = [{k: _json(v) for k, v in row._asdict().items()} for row in rows]
     figures = health.run_health(conn)
-    held = health.held_counts(conn)
+    held = held_versions.held_counts(conn)
     for run in found:
         measured = figures.get(run["id"], [])
         run["health"] = [figure.as_dict() for figure in measured]

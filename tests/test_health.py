@@ -23,7 +23,7 @@ from sqlalchemy import func, select, text
 from cwarchive.testing.replay import ReplayServer
 from cwarchive.testing.sitegen import ArticleFacts, Person, Site
 from cwarchive.testing.sitegen.site import noon
-from storage import Archive, health
+from storage import Archive, health, held
 from storage.models import HeldVersion, Observation, Run, RunFieldHealth, Version
 from tests.archive_cli import invoke
 from tests.storage_records import article, raw_page
@@ -143,8 +143,8 @@ def test_a_field_lost_by_most_articles_is_held_back_then_accepted(archive: Archi
     sound(archive)
 
     with archive.engine.connect() as conn:
-        assert health.held_counts(conn) == {run: 11}
-    accepted = health.accept_run(archive.engine, run)
+        assert held.held_counts(conn) == {run: 11}
+    accepted = held.accept_run(archive.engine, run)
     assert (accepted.stored, accepted.superseded, accepted.already) == (11, 0, 0)
     assert sorted(change.article_key for change in field_changes(archive)) == sorted(keys(12))
     assert {change.to_run for change in field_changes(archive)} == {run}
@@ -152,10 +152,10 @@ def test_a_field_lost_by_most_articles_is_held_back_then_accepted(archive: Archi
         counters = conn.execute(
             select(Run.articles_changed, Run.articles_unchanged).where(Run.id == run)
         ).one()
-        assert health.held_counts(conn) == {}
+        assert held.held_counts(conn) == {}
     assert tuple(counters) == (12, 0)
     sound(archive)
-    assert health.accept_run(archive.engine, run).already == 11
+    assert held.accept_run(archive.engine, run).already == 11
 
 
 def test_a_later_readable_run_is_ordinary_and_supersedes_what_was_held(archive: Archive) -> None:
@@ -171,7 +171,7 @@ def test_a_later_readable_run_is_ordinary_and_supersedes_what_was_held(archive: 
     assert tuple(counters) == (0, 12)
     assert field_changes(archive) == []
     # Accepted now, the held readings would rewrite what the later run read: not stored.
-    accepted = health.accept_run(archive.engine, degraded)
+    accepted = held.accept_run(archive.engine, degraded)
     assert (accepted.stored, accepted.superseded) == (0, 12)
     assert field_changes(archive) == []
     with archive.engine.connect() as conn:
@@ -215,7 +215,7 @@ def test_accepted_after_sightings_the_held_version_is_what_they_saw(archive: Arc
     seen = archive.start_run("incremental", parser_version="test")
     archive.mark_seen_many(seen, [(key, article(key)["url"]) for key in keys(12)])
     close(archive, seen)
-    accepted = health.accept_run(archive.engine, degraded)
+    accepted = held.accept_run(archive.engine, degraded)
     assert (accepted.stored, accepted.superseded) == (12, 0)
     assert {change.to_run for change in field_changes(archive)} == {degraded}
     with archive.engine.connect() as conn:

@@ -74,7 +74,7 @@ def accept(run: int, db_url: str, as_json: bool) -> None:
       cwarchive accept 12 --db postgresql://localhost/cwarchive --json
     """
     from storage import Archive, ArchiveError
-    from storage.health import accept_run
+    from storage.held import accept_run
 
     try:
         archive = Archive.open(db_url, create=False)
