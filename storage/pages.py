@@ -62,7 +62,8 @@ def store_page(archive: Archive, run_id: int, page: Page) -> str:
     listing 304                save_listing_unchanged -> "listing" (or "ignored":
                                no earlier fetch of it is stored)
     listing without a record   nothing           -> "ignored"
-    article 200 with a record  save_article      -> "new", "changed" or "unchanged"
+    article 200 with a record  save_article      -> "new", "changed", "unchanged" or
+                                                "duplicate" (the same capture again)
     article 304                mark_seen         -> "not_modified"
     article 404 or 410         mark_gone         -> "gone"
     article, other status      nothing           -> "unexpected_status"

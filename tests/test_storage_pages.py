@@ -46,6 +46,8 @@ class Case:
     added: dict[str, int]  # rows run 2 added, by table (observations by kind)
     counters: dict[str, int] = field(default_factory=dict)  # run 2's non-zero counters
     known_status: str = "active"  # the known article's status once run 2 completes
+    # Stored earlier in run 2 (its rows and counters are not counted): the page met again.
+    first: Page | None = None
 
 
 CASES = {
@@ -74,6 +76,13 @@ CASES = {
         "changed",
         {"versions": 1, "fetched": 1, "raw_pages": 1},
         {"articles_changed": 1},
+    ),
+    "article fetched again in the run, the same capture": Case(
+        Page(url=URL, http_status=200, record=CHANGED, raw=raw_page(CHANGED), fetched_at=T0),
+        "duplicate",
+        {},
+        {"articles_changed": 1},
+        first=Page(url=URL, http_status=200, record=CHANGED, raw=raw_page(CHANGED), fetched_at=T0),
     ),
     "article not modified (304)": Case(
         Page(url=URL, http_status=304), "not_modified", {"seen": 1}, {"articles_seen": 1}
@@ -176,8 +185,10 @@ def test_the_table_covers_every_outcome() -> None:
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_store_page(archive: Archive, case: Case) -> None:
-    before = row_counts(archive)
     run = archive.start_run("incremental", site_root="https://www.mdanderson.org")
+    if case.first is not None:
+        store_page(archive, run, case.first)
+    before = row_counts(archive)
 
     assert store_page(archive, run, case.page) == case.outcome
 
