@@ -237,6 +237,10 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
 def _bullet(change: dict[str, Any]) -> str:
     # Spaces and parentheses would end a Markdown link target early.
     target = live_url(change).replace(" ", "%20").replace("(", "%28").replace(")", "%29")
@@ -248,7 +252,7 @@ def _bullet(change: dict[str, Any]) -> str:
     if field == "body_text":
         added, removed = line_counts(change["old"], change["new"])
         return (
-            f"- {link}: {added} lines added, {removed} removed "
+            f"- {link}: {_lines(added)} added, {removed} removed "
             f"(version {change['from_version']} -> {change['to_version']})"
         )
     return f"- {link}: {_md(value_text(change['old']))} → {_md(value_text(change['new']))}"
