@@ -15,6 +15,7 @@ database is the store handed in:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -70,6 +71,8 @@ class Store(Protocol):
     def known_tag(self, last: KnownListing) -> Any: ...
     def tag_articles(self, run_id: int, tag: Any, links: Iterable[str]) -> None: ...
     def add(self, table: str, row: dict[str, Any]) -> None: ...
+    def previous_run(self, run_id: int) -> int | None: ...
+    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool: ...
     def count(self, run_id: int, counters: Counter[str]) -> None: ...
 
 
@@ -301,10 +304,18 @@ class Archive(Reparsing):
         counters: Counter[str] = Counter(articles_seen=1)
         if self._reactivate(state, counters):
             store.touch(key, state)
-        store.add(
-            "observations",
-            rules.observation_row(run_id, state, "seen", url, http_status, observed_at),
-        )
+        sighting = state.sighting
+        if (
+            sighting is not None
+            and rules.sighting_continues(state, store.previous_run(run_id), url, http_status)
+            and store.extend("observations", {"id": sighting.id}, sighting.last_run_id, run_id)
+        ):
+            sighting.last_run_id = run_id
+        else:
+            store.add(
+                "observations",
+                rules.observation_row(run_id, state, "seen", url, http_status, observed_at),
+            )
         state.meet(run_id, rules.SEEN)
         store.count(run_id, counters)
 
@@ -359,6 +370,7 @@ class Archive(Reparsing):
                 "listing_pages",
                 {
                     "run_id": run_id,
+                    "last_run_id": run_id,
                     "url": url,
                     "listing_kind": record.get("listing_kind"),
                     "tag_pk": tag_ref,
@@ -396,12 +408,22 @@ class Archive(Reparsing):
             tag_ref = store.known_tag(last)
             if tag_ref is not None:
                 store.tag_articles(run_id, tag_ref, last.links.get("article_links") or [])
-            store.add(
-                "listing_pages",
-                listing_row_again(
-                    last, run_id, tag_ref, fetched_at or rules.now(), etag, last_modified
-                ),
-            )
+            if rules.listing_continues(
+                last.last_run_id,
+                store.previous_run(run_id),
+                (last.etag, last.last_modified),
+                (etag, last_modified),
+            ) and store.extend("listing_pages", {"id": last.id}, last.last_run_id, run_id):
+                # The run reads it as the last one did: that row's range grows.
+                assert self._last_listings is not None
+                self._last_listings[1][url] = dataclasses.replace(last, last_run_id=run_id)
+            else:
+                store.add(
+                    "listing_pages",
+                    listing_row_again(
+                        last, run_id, tag_ref, fetched_at or rules.now(), etag, last_modified
+                    ),
+                )
             store.count(run_id, Counter(listings=1))
 
         self.store.unit(save)

@@ -21,12 +21,13 @@ from common.urls import article_key as key_of_url
 from storage import rules, runs
 from storage.identity import IdentityMap
 from storage.listings import KnownListing
-from storage.models import Article, Run, Version
+from storage.models import Article, ArticleTag, Observation, Run, Version
 from storage.unit_of_work import (
     STATE_COLUMNS,
     ArticleState,
     Batch,
     Ref,
+    Sighting,
     UnitOfWork,
     write_connection,
 )
@@ -50,6 +51,10 @@ class BatchStore:
         self.parser_version = ""
         self._loaded = False
         self._run_article_tags: set[tuple[int, str]] = set()
+        self._previous_run: int | None = None
+        # (tag row id, article key) -> [first run, last run] of the ranges that end in
+        # the run before this one or later: the ones a facet page may extend.
+        self._tag_ranges: dict[tuple[int, str], list[int]] = {}
 
     @property
     def batch(self) -> Batch:
@@ -162,17 +167,38 @@ class BatchStore:
         return Ref(last.tag_pk) if last.tag_pk is not None else None  # known by its label
 
     def tag_articles(self, run_id: int, tag: Ref, links: Iterable[str]) -> None:
-        """The articles a facet page lists carry its tag in this run (once each)."""
+        """The articles a facet page lists carry its tag in this run (once each): a range
+        that ended in the run before grows, else a new one starts."""
+        previous = self.previous_run(run_id)
         for link in links:
             key = key_of_url(link)
             if (id(tag), key) in self._run_article_tags:
                 continue
             self._run_article_tags.add((id(tag), key))
-            self.batch.article_tags.append({"run_id": run_id, "tag_pk": tag, "article_key": key})
+            live = self._tag_ranges.get((tag.id, key)) if tag.id is not None else None
+            if live is not None and rules.covers(live[0], live[1], run_id):
+                continue
+            if live is not None and rules.continues(live[1], previous):
+                key_row = {"run_id": live[0], "tag_pk": tag.id, "article_key": key}
+                self.batch.extended.append(("article_tags", key_row, run_id))
+                live[1] = run_id
+                continue
+            self.batch.article_tags.append(
+                {"run_id": run_id, "tag_pk": tag, "article_key": key, "last_run_id": run_id}
+            )
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         """A row of `observations`, `listing_pages` or `parse_errors`."""
         getattr(self.batch, table).append(row)
+
+    def previous_run(self, run_id: int) -> int | None:
+        self._ensure(run_id)
+        return self._previous_run
+
+    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool:
+        """The range of the row at `key` (ending in run `since`) reaches `run_id`."""
+        self.batch.extended.append((table, key, run_id))
+        return True
 
     def count(self, run_id: int, counters: Counter[str]) -> None:
         self.batch.counters.update(counters)
@@ -188,6 +214,7 @@ class BatchStore:
                 self.parser_version = (
                     conn.scalar(select(Run.parser_version).where(Run.id == run_id)) or ""
                 )
+                self._previous_run = runs.previous(conn, run_id)
                 self._load(conn)
             self._loaded = True
 
@@ -220,6 +247,45 @@ class BatchStore:
         }
         self._rehash_former_versions(conn)
         self.identities.load(conn)
+        self._load_ranges(conn)
+
+    def _load_ranges(self, conn: Connection) -> None:
+        """The ranges this run may extend or has extended: they end in the run before it
+        or later (read through the `last_run_id` indexes, flat as runs accumulate)."""
+        self._tag_ranges = {}
+        if self.run_id is None:
+            return
+        since = self._previous_run if self._previous_run is not None else self.run_id
+        by_id = {state.ref.id: state for state in self.articles.values()}
+        for row in conn.execute(
+            select(
+                Observation.id,
+                Observation.article_id,
+                Observation.version_id,
+                Observation.url,
+                Observation.http_status,
+                Observation.run_id,
+                Observation.last_run_id,
+            )
+            .where(Observation.last_run_id >= since, Observation.kind == "seen")
+            .order_by(Observation.id)
+        ):
+            state = by_id.get(row.article_id)
+            if state is not None:
+                state.sighting = Sighting(
+                    row.id, row.version_id, row.url, row.http_status, row.run_id, row.last_run_id
+                )
+        self._tag_ranges = {
+            (tag_pk, key): [first, last]
+            for first, tag_pk, key, last in conn.execute(
+                select(
+                    ArticleTag.run_id,
+                    ArticleTag.tag_pk,
+                    ArticleTag.article_key,
+                    ArticleTag.last_run_id,
+                ).where(ArticleTag.last_run_id >= since)
+            )
+        }
 
     def _rehash_former_versions(self, conn: Connection) -> None:
         """Current versions stored by a parser with another hash rule, compared by today's

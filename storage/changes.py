@@ -199,11 +199,11 @@ def _removals(conn: Connection, run_range: RunRange) -> list[dict[str, Any]]:
         .scalar_subquery()
     )
     last_seen = (
-        select(func.max(Observation.run_id))
+        select(func.max(Observation.last_run_id))
         .where(
             Observation.article_id == Article.id,
             Observation.kind.in_(("fetched", "seen")),
-            Observation.run_id < Article.removed_run_id,
+            Observation.last_run_id < Article.removed_run_id,
         )
         .scalar_subquery()
     )

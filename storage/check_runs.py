@@ -7,7 +7,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy.orm import aliased
 
 from storage.models import Article, ListingPage, Observation, ParseError, Run, Version
 
@@ -28,16 +29,32 @@ class RunChecks:
         the files of an ingest) with no row behind it: not checked.
         """
         runs = {row.id: row for row in self.conn.execute(select(Run).order_by(Run.id))}
+        order = list(runs)
         observed: Counter[tuple[int, str]] = Counter()
-        for run_id, kind, n in self.conn.execute(
-            select(Observation.run_id, Observation.kind, func.count()).group_by(
-                Observation.run_id, Observation.kind
-            )
-        ):
+        for (run_id, kind), n in _per_run(
+            order,
+            self.conn.execute(
+                select(
+                    Observation.run_id, Observation.last_run_id, Observation.kind, func.count()
+                ).group_by(Observation.run_id, Observation.last_run_id, Observation.kind)
+            ),
+        ).items():
             observed[(run_id, kind)] = n
         versions = self._count_by(Version.first_run_id)
         articles = self._count_by(Article.first_run_id)
-        listings = self._count_by(ListingPage.run_id)
+        listings = Counter(
+            {
+                run_id: n
+                for (run_id, _), n in _per_run(
+                    order,
+                    self.conn.execute(
+                        select(
+                            ListingPage.run_id, ListingPage.last_run_id, literal(""), func.count()
+                        ).group_by(ListingPage.run_id, ListingPage.last_run_id)
+                    ),
+                ).items()
+            }
+        )
         errors = self._count_by(ParseError.run_id)
         removed, returned = self.replay_statuses(runs)
         for run_id, run in runs.items():
@@ -87,11 +104,32 @@ class RunChecks:
         returned: Counter[int] = Counter()
         # Only what differs from "active, never removed" is kept: flat memory.
         final: dict[int, tuple[str, int | None]] = {}
-        query = (
+        # A range of sightings brings an article back in its first run; a later run of
+        # the range matters only where the run also has evidence of removal.
+        gone = aliased(Observation)
+        covered = (
+            select(Observation.article_id, gone.run_id, Observation.kind)
+            .join(
+                gone,
+                and_(
+                    gone.article_id == Observation.article_id,
+                    gone.kind == "gone",
+                    gone.run_id > Observation.run_id,
+                    gone.run_id <= Observation.last_run_id,
+                ),
+            )
+            .where(Observation.kind == "seen")
+        )
+        every = (
             select(Observation.article_id, Observation.run_id, Observation.kind)
             .where(Observation.kind.in_(("fetched", "seen", "gone")))
-            .group_by(Observation.article_id, Observation.run_id, Observation.kind)
-            .order_by(Observation.article_id, Observation.run_id)
+            .union_all(covered)
+            .subquery()
+        )
+        query = (
+            select(every.c.article_id, every.c.run_id, every.c.kind)
+            .group_by(every.c.article_id, every.c.run_id, every.c.kind)
+            .order_by(every.c.article_id, every.c.run_id)
         )
         rows = self.conn.execution_options(yield_per=1000).execute(query)
         current: tuple[int, int] | None = None
@@ -151,3 +189,24 @@ class RunChecks:
                 ("runs.id", run_id),
                 warning=True,
             )
+
+
+def _per_run(order: list[int], rows: Any) -> Counter[tuple[int, str]]:
+    """Rows counted in every run of their ranges: (first run, last run, kind, rows) in,
+    (run, kind) -> rows out; `order` is every run id, ascending."""
+    position = {run_id: i for i, run_id in enumerate(order)}
+    starts: dict[str, list[int]] = {}
+    for first, last, kind, n in rows:
+        if first not in position or last not in position:
+            continue  # a row of no run: the references check reports it
+        delta = starts.setdefault(kind, [0] * (len(order) + 1))
+        delta[position[first]] += n
+        delta[position[last] + 1] -= n
+    counts: Counter[tuple[int, str]] = Counter()
+    for kind, delta in starts.items():
+        running = 0
+        for i, run_id in enumerate(order):
+            running += delta[i]
+            if running:
+                counts[(run_id, kind)] = running
+    return counts

@@ -28,6 +28,8 @@ class KnownListing:
     """
 
     url: str
+    id: int  # of its row
+    last_run_id: int  # the last run its row holds for
     listing_kind: str | None
     tag_pk: int | None
     tag_id: str | None  # of its tag
@@ -60,6 +62,8 @@ def latest_listings(conn: Connection) -> dict[str, KnownListing]:
     rows = conn.execute(
         select(
             ListingPage.url,
+            ListingPage.id,
+            ListingPage.last_run_id,
             ListingPage.listing_kind,
             ListingPage.tag_pk,
             Tag.tag_id,
@@ -90,6 +94,7 @@ def listing_row_again(
     `run_id`; validators the 304 sent replace the old ones."""
     return {
         "run_id": run_id,
+        "last_run_id": run_id,
         "url": last.url,
         "listing_kind": last.listing_kind,
         "tag_pk": tag_pk,

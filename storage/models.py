@@ -283,20 +283,31 @@ class SidebarCount(Base):
 
 
 class Observation(Base):
-    """One fetch (or sighting) of an article in a run; URL changes live here."""
+    """One fetch (or sighting) of an article, in runs `run_id` through `last_run_id`.
+
+    A fetch, a reparse and evidence of removal belong to one run (`last_run_id ==
+    run_id`). Sightings (304, skipped) of the same version at the same URL in
+    consecutive runs (no run in between) are one row whose range grows: an unchanged
+    run updates `last_run_id` instead of adding a row (`storage.rules.continues`).
+    URL changes live here.
+    """
 
     __tablename__ = "observations"
     __table_args__ = (
         Index("ix_observations_run_id_kind", "run_id", "kind"),
+        # The observations of the latest runs (removals, the ranges a run continues).
+        Index("ix_observations_last_run_id_kind", "last_run_id", "kind"),
         # The last run a version was seen in (views, `history`, `diff`): one index lookup.
-        Index("ix_observations_version_id_run_id", "version_id", "run_id"),
+        Index("ix_observations_version_id_last_run_id", "version_id", "last_run_id"),
         # Each article's last fetch (`Archive.known_articles`, read by every crawl): the
         # fetches alone, not every sighting of every run, which grow by thousands a run.
         Index("ix_observations_kind_article_id_observed_at", "kind", "article_id", "observed_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))  # the first run
+    # Not a foreign key: SQLite cannot add one to a table that exists (migration 0007).
+    last_run_id: Mapped[int] = mapped_column(Integer)
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     # fetched | seen (304 or skipped) | gone (404/410 evidence) | reparsed
     kind: Mapped[str] = mapped_column(String(10))
@@ -311,12 +322,18 @@ class Observation(Base):
 
 
 class ListingPage(Base):
-    """One fetch of a listing page (landing, directory, facet, author, archive)."""
+    """A listing page (landing, directory, facet, author, archive) as runs `run_id`
+    through `last_run_id` read it.
+
+    A page that answers 304 with the validators it had, in the run after the last one
+    that read it, adds no row: its row's range grows (`last_run_id`).
+    """
 
     __tablename__ = "listing_pages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)  # the first run
+    last_run_id: Mapped[int] = mapped_column(Integer, index=True)
     url: Mapped[str] = mapped_column(String(1000), index=True)
     listing_kind: Mapped[str | None] = mapped_column(String(20))
     tag_pk: Mapped[int | None] = mapped_column(ForeignKey("tags.id"))
@@ -333,7 +350,8 @@ class ListingPage(Base):
 
 
 class ArticleTag(Base):
-    """A facet page of a run listed this article under this tag.
+    """Facet pages of runs `run_id` through `last_run_id` (consecutive runs) listed this
+    article under this tag.
 
     `article_key` is not a foreign key: a facet page may list an article before (or
     without) the article itself being fetched in that run.
@@ -341,9 +359,10 @@ class ArticleTag(Base):
 
     __tablename__ = "article_tags"
 
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)  # the first
     tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
     article_key: Mapped[str] = mapped_column(String(500), primary_key=True, index=True)
+    last_run_id: Mapped[int] = mapped_column(Integer, index=True)
 
 
 class RunTagCount(Base):

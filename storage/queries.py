@@ -87,7 +87,7 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
         .subquery()
     )
     seen = (
-        select(Observation.article_id, func.max(Observation.run_id).label("last_seen"))
+        select(Observation.article_id, func.max(Observation.last_run_id).label("last_seen"))
         .where(Observation.kind.in_(("fetched", "seen")))
         .group_by(Observation.article_id)
         .subquery()
@@ -128,7 +128,7 @@ def history(conn: Connection, article_key: str) -> list[dict[str, Any]]:
     urls: dict[int, list[str]] = {}
     last_run: dict[int, int] = {}
     for version_id, url, run_id in conn.execute(
-        select(Observation.version_id, Observation.url, Observation.run_id)
+        select(Observation.version_id, Observation.url, Observation.last_run_id)
         .where(Observation.article_id == article_id, Observation.version_id.is_not(None))
         .order_by(Observation.id)
     ):

@@ -146,6 +146,7 @@ class Reparsing:
         store.batch.observations.append(
             {
                 "run_id": run_id,
+                "last_run_id": run_id,
                 "article_id": state.ref,
                 "kind": "reparsed",
                 "version_id": new_version,

@@ -76,7 +76,57 @@ def fetch_outcome(
 
 def seen_again(state: ArticleState, run_id: int) -> bool:
     """A sighting adds nothing where the run fetched or saw the article already."""
+    sighting = state.sighting
+    if sighting is not None and covers(sighting.first_run_id, sighting.last_run_id, run_id):
+        return True
     return any(mark[0] in SIGHTINGS for mark in state.met_in(run_id))
+
+
+# -- runs as ranges -------------------------------------------------------------------------
+# A row of `observations` (a sighting), `listing_pages` or `article_tags` holds for runs
+# `run_id` through `last_run_id`, consecutive runs of the archive: what a run sees as the
+# run before it saw it extends the row instead of adding one (an unchanged run adds
+# almost nothing). "Consecutive" is by the archive's runs, whatever their mode or status:
+# the run before `run_id` is the greatest run id below it (`previous_run`), so a range
+# never claims a run that did not see it.
+
+
+def covers(first_run: int, last_run: int, run_id: int) -> bool:
+    return first_run <= run_id <= last_run
+
+
+def continues(last_run: int | None, previous_run: int | None) -> bool:
+    """A range that ended in the run before this one continues into it."""
+    return last_run is not None and previous_run is not None and last_run == previous_run
+
+
+def sighting_continues(
+    state: ArticleState, previous_run: int | None, url: str, http_status: int | None
+) -> bool:
+    """A sighting extends the article's last range of sightings when that range ended in
+    the run before and saw its current version at this URL with this status."""
+    sighting = state.sighting
+    return (
+        sighting is not None
+        and continues(sighting.last_run_id, previous_run)
+        and state.version is not None
+        and state.version.id is not None
+        and sighting.version_id == state.version.id
+        and (sighting.url, sighting.http_status) == (url, http_status)
+    )
+
+
+def listing_continues(
+    last_run: int,
+    previous_run: int | None,
+    known: tuple[str | None, str | None],
+    sent: tuple[str | None, str | None],
+) -> bool:
+    """A listing page not modified (304) extends its last row when that row ended in the
+    run before and the 304 sent no other validators (`known`, `sent`: ETag, Last-Modified)."""
+    return continues(last_run, previous_run) and all(
+        new is None or new == old for old, new in zip(known, sent, strict=True)
+    )
 
 
 def gone_again(state: ArticleState, run_id: int, url: str) -> bool:
@@ -132,6 +182,7 @@ def observation_row(
     """An observation of the article in a run: of its current version, or of none (gone)."""
     return {
         "run_id": run_id,
+        "last_run_id": run_id,
         "article_id": state.ref,
         "kind": kind,
         "version_id": None if kind == "gone" else state.version,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from storage import rules, tagcounts
 from storage.models import Article, Observation, Run
@@ -12,6 +12,11 @@ from storage.models import Article, Observation, Run
 
 def insert_run(conn: Connection, row: dict[str, Any]) -> int:
     return conn.execute(insert(Run).returning(Run.id), row).scalar_one()
+
+
+def previous(conn: Connection, run_id: int) -> int | None:
+    """The run before `run_id` (the greatest id below it): what a range continues from."""
+    return conn.scalar(select(func.max(Run.id)).where(Run.id < run_id))
 
 
 def running(conn: Connection, run_id: int) -> tuple[str, str]:
@@ -49,7 +54,9 @@ def finish(conn: Connection, run_id: int, status: str, pages_fetched: int) -> li
 
 def apply_removals(conn: Connection, run_id: int) -> list[int]:
     """Active articles the run found gone (404/410) and neither fetched nor saw."""
-    observed = select(Observation.article_id).where(Observation.run_id == run_id)
+    observed = select(Observation.article_id).where(
+        Observation.run_id <= run_id, Observation.last_run_id >= run_id
+    )
     gone_ids = list(
         conn.scalars(
             select(Article.id).where(

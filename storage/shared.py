@@ -42,6 +42,7 @@ from storage.models import (
     RUN_COUNTERS,
     Article,
     ArticleTag,
+    Base,
     ListingPage,
     Observation,
     ParseError,
@@ -55,7 +56,16 @@ from storage.models import (
     Version,
     VersionReviewer,
 )
-from storage.unit_of_work import STATE_COLUMNS, ArticleState, Ref, _resolve, write_connection
+from storage.unit_of_work import (
+    STATE_COLUMNS,
+    ArticleState,
+    Ref,
+    Sighting,
+    _resolve,
+    extend_params,
+    extend_statement,
+    write_connection,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +101,7 @@ class SharedStore:
         # open transaction carries, forgotten only once it committed.
         self._pending: Counter[str] = Counter()
         self._writing: Counter[str] = Counter()
+        self._previous: dict[int, int | None] = {}
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -264,18 +275,70 @@ class SharedStore:
         return Ref(last.tag_pk) if last.tag_pk is not None else None
 
     def tag_articles(self, run_id: int, tag: Ref, links: Iterable[str]) -> None:
-        """The articles a facet page lists carry its tag in this run (once each)."""
+        """The articles a facet page lists carry its tag in this run (once each): ranges
+        that ended in the run before grow, the others start. The UPDATE locks what it
+        extends, so a save that comes second finds it covering the run."""
         keys = sorted({key_of_url(link) for link in links})
         if not keys:
             return
-        self._connection().execute(
-            self._insert(ArticleTag)
-            .values([{"run_id": run_id, "tag_pk": tag.id, "article_key": k} for k in keys])
-            .on_conflict_do_nothing()
+        conn = self._connection()
+        previous = self.previous_run(run_id)
+        tags = ArticleTag.__table__.c
+        if previous is not None:
+            conn.execute(
+                update(ArticleTag)
+                .where(
+                    tags.tag_pk == tag.id,
+                    tags.article_key.in_(keys),
+                    tags.last_run_id == previous,
+                )
+                .values(last_run_id=run_id)
+            )
+        covered = set(
+            conn.scalars(
+                select(tags.article_key).where(
+                    tags.tag_pk == tag.id,
+                    tags.article_key.in_(keys),
+                    tags.run_id <= run_id,
+                    tags.last_run_id >= run_id,
+                )
+            )
         )
+        new = [k for k in keys if k not in covered]
+        if new:
+            conn.execute(
+                self._insert(ArticleTag)
+                .values(
+                    [
+                        {
+                            "run_id": run_id,
+                            "last_run_id": run_id,
+                            "tag_pk": tag.id,
+                            "article_key": k,
+                        }
+                        for k in new
+                    ]
+                )
+                .on_conflict_do_nothing()
+            )
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         self._connection().execute(insert(_TABLES[table]), _resolve(row))
+
+    def previous_run(self, run_id: int) -> int | None:
+        if run_id not in self._previous:
+            self._previous[run_id] = runs.previous(self._connection(), run_id)
+        return self._previous[run_id]
+
+    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool:
+        """The range of the row at `key` reaches `run_id`, if it still ends in run `since`
+        (another process may have extended it first): False when it did not."""
+        statement = extend_statement(table).where(
+            Base.metadata.tables[table].c.last_run_id == since
+        )
+        return bool(
+            self._connection().execute(statement, extend_params(table, key, run_id)).rowcount
+        )
 
     def count(self, run_id: int, counters: Counter[str]) -> None:
         """The run's counters and this process's share, last: the run row is the hot lock."""
@@ -352,7 +415,11 @@ class SharedStore:
         for kind, url, sha in conn.execute(
             select(Observation.kind, Observation.url, RawPage.sha256)
             .outerjoin(RawPage, RawPage.id == Observation.raw_page_id)
-            .where(Observation.article_id == row.id, Observation.run_id == run_id)
+            .where(
+                Observation.article_id == row.id,
+                Observation.run_id <= run_id,
+                Observation.last_run_id >= run_id,
+            )
         ):
             if kind == "fetched":
                 met.add(rules.fetched_mark(url, sha))
@@ -360,6 +427,19 @@ class SharedStore:
                 met.add(rules.gone_mark(url))
             else:
                 met.add(rules.SEEN)
+        sighting = conn.execute(
+            select(
+                Observation.id,
+                Observation.version_id,
+                Observation.url,
+                Observation.http_status,
+                Observation.run_id,
+                Observation.last_run_id,
+            )
+            .where(Observation.article_id == row.id, Observation.kind == "seen")
+            .order_by(Observation.last_run_id.desc(), Observation.id.desc())
+            .limit(1)
+        ).one_or_none()
         return ArticleState(
             ref=Ref(row.id),
             status=row.status,
@@ -376,6 +456,7 @@ class SharedStore:
             last_modified=row.last_modified,
             met_run=run_id,
             met=met,
+            sighting=Sighting(*sighting) if sighting is not None else None,
         )
 
     def _sidebar_id(

@@ -11,12 +11,13 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from storage.models import (
     ArticleTag,
     ListingPage,
     Observation,
+    Run,
     RunTagCount,
     SidebarCount,
     Tag,
@@ -26,12 +27,20 @@ from storage.models import (
 
 def finalize_run(conn: Connection, run_id: int) -> None:
     """The run's consolidated tag counts and label history (docs/storage.md)."""
+    # A listing page's row may hold for earlier runs too (a range): read in a later run
+    # than its first, it is dated by that run's start.
+    started = select(Run.started_at).where(Run.id == run_id).scalar_subquery()
     pages = (
         select(Observation.sidebar_id, Observation.observed_at.label("at"))
         .where(Observation.run_id == run_id, Observation.sidebar_id.is_not(None))
         .union_all(
-            select(ListingPage.sidebar_id, ListingPage.fetched_at).where(
-                ListingPage.run_id == run_id, ListingPage.sidebar_id.is_not(None)
+            select(
+                ListingPage.sidebar_id,
+                case((ListingPage.run_id == run_id, ListingPage.fetched_at), else_=started),
+            ).where(
+                ListingPage.run_id <= run_id,
+                ListingPage.last_run_id >= run_id,
+                ListingPage.sidebar_id.is_not(None),
             )
         )
         .subquery()
@@ -56,7 +65,7 @@ def finalize_run(conn: Connection, run_id: int) -> None:
     listed = dict(
         conn.execute(
             select(ArticleTag.tag_pk, func.count())
-            .where(ArticleTag.run_id == run_id)
+            .where(ArticleTag.run_id <= run_id, ArticleTag.last_run_id >= run_id)
             .group_by(ArticleTag.tag_pk)
         ).all()
     )

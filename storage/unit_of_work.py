@@ -17,6 +17,7 @@ from storage import db, search
 from storage.models import (
     Article,
     ArticleTag,
+    Base,
     ListingPage,
     Observation,
     ParseError,
@@ -52,6 +53,18 @@ STATE_COLUMNS = (
 
 
 @dataclass
+class Sighting:
+    """The article's latest range of sightings (an `observations` row of kind `seen`)."""
+
+    id: int
+    version_id: int | None
+    url: str
+    http_status: int | None
+    first_run_id: int
+    last_run_id: int
+
+
+@dataclass
 class ArticleState:
     """An article's row as the writer knows it: what a save decides from and updates."""
 
@@ -68,6 +81,9 @@ class ArticleState:
     # ("fetched", URL, sha256 of its bytes), a sighting ("seen",), a 404 ("gone", URL)).
     met_run: int | None = None
     met: set[tuple[str, ...]] = field(default_factory=set)
+    # Its latest range of sightings, when it ends in the run before this one or later:
+    # a sighting of the same version at the same URL extends it (`storage.rules`).
+    sighting: Sighting | None = None
 
     def met_in(self, run_id: int) -> set[tuple[str, ...]]:
         return self.met if self.met_run == run_id else set()
@@ -96,6 +112,9 @@ class Batch:
     observations: list[dict[str, Any]] = field(default_factory=list)
     listing_pages: list[dict[str, Any]] = field(default_factory=list)
     article_tags: list[dict[str, Any]] = field(default_factory=list)
+    # Ranges that reach one run further: (table, row key, the run), written after the
+    # inserts (`storage.rules.continues`).
+    extended: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
     parse_errors: list[dict[str, Any]] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
     saves: int = 0
@@ -172,6 +191,7 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
     _insert_many(conn, ListingPage.__table__, p.listing_pages)
     _insert_many(conn, ArticleTag.__table__, p.article_tags)
     _insert_many(conn, ParseError.__table__, p.parse_errors)
+    _extend_ranges(conn, p.extended)
     if p.counters and run_id is not None:
         runs = Run.__table__
         conn.execute(
@@ -179,6 +199,33 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
             .where(runs.c.id == run_id)
             .values({name: runs.c[name] + n for name, n in p.counters.items()})
         )
+
+
+# How a range's row is found, by table.
+RANGE_KEYS: dict[str, tuple[str, ...]] = {
+    "observations": ("id",),
+    "listing_pages": ("id",),
+    "article_tags": ("run_id", "tag_pk", "article_key"),
+}
+
+
+def extend_statement(table_name: str) -> Any:
+    """UPDATE of one range's `last_run_id` (bound as `to_run`), found by `RANGE_KEYS`."""
+    table = Base.metadata.tables[table_name]
+    where = [table.c[name] == bindparam(f"key_{name}") for name in RANGE_KEYS[table_name]]
+    return update(table).where(*where).values(last_run_id=bindparam("to_run"))
+
+
+def extend_params(table_name: str, key: dict[str, Any], run_id: int) -> dict[str, Any]:
+    return {**{f"key_{name}": key[name] for name in RANGE_KEYS[table_name]}, "to_run": run_id}
+
+
+def _extend_ranges(conn: Connection, extended: list[tuple[str, dict[str, Any], int]]) -> None:
+    by_table: dict[str, list[dict[str, Any]]] = {}
+    for table_name, key, run_id in extended:
+        by_table.setdefault(table_name, []).append(extend_params(table_name, key, run_id))
+    for table_name, params in by_table.items():
+        conn.execute(extend_statement(table_name), params)
 
 
 def _resolve(row: dict[str, Any]) -> dict[str, Any]:
