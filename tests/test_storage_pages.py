@@ -153,6 +153,7 @@ def archive(archive_url: str) -> Iterator[Archive]:
 
 
 def row_counts(archive: Archive) -> Counter[str]:
+    """Rows by table (observations by kind), a range counted once for each run it holds."""
     tables = {
         "articles": Article,
         "versions": Version,
@@ -162,14 +163,22 @@ def row_counts(archive: Archive) -> Counter[str]:
         "parse_errors": ParseError,
     }
     archive.flush()
+
+    def readings(t: Any) -> Any:
+        # A row of a range holds for each of its runs (consecutive here): what a run
+        # added is what it holds, whether as a row or as a range grown by one.
+        if hasattr(t, "last_run_id"):
+            return func.coalesce(func.sum(t.last_run_id - t.run_id + 1), 0)
+        return func.count()
+
     with archive.engine.connect() as conn:
         counts = Counter(
             {
-                name: conn.scalar(select(func.count()).select_from(t)) or 0
+                name: conn.scalar(select(readings(t)).select_from(t)) or 0
                 for name, t in tables.items()
             }
         )
-        by_kind = select(Observation.kind, func.count()).group_by(Observation.kind)
+        by_kind = select(Observation.kind, readings(Observation)).group_by(Observation.kind)
         counts.update({kind: n for kind, n in conn.execute(by_kind)})
     return counts
 
@@ -256,31 +265,37 @@ def test_a_listing_not_modified_is_recorded_as_its_last_fetch(
         assert opened.save_listing_unchanged(second, FACET_URL, fetched_at=T0)
         assert not opened.save_listing_unchanged(second, f"{FACET_URL}-never-fetched")
         opened.finish_run(second, "completed")
+        # A 304 with other validators in the run after: a row of its own, as it was.
+        third = opened.start_run("incremental", site_root="https://www.mdanderson.org")
+        assert opened.save_listing_unchanged(third, FACET_URL, fetched_at=T0, etag='"f2"')
+        opened.finish_run(third, "completed")
         with opened.engine.connect() as conn:
             pages = conn.execute(
                 select(ListingPage).where(ListingPage.url == FACET_URL).order_by(ListingPage.id)
             ).all()
             tags = conn.execute(
-                select(ArticleTag.run_id, ArticleTag.tag_pk, ArticleTag.article_key).order_by(
-                    ArticleTag.run_id, ArticleTag.article_key
-                )
+                select(
+                    ArticleTag.run_id,
+                    ArticleTag.last_run_id,
+                    ArticleTag.tag_pk,
+                    ArticleTag.article_key,
+                ).order_by(ArticleTag.run_id, ArticleTag.article_key)
             ).all()
             runs = dict(conn.execute(select(Run.id, Run.listings)).all())
     finally:
         opened.close()
-    copied = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id")
+    copied = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id", "links")
+    # The second run read the page as the first did: the first row holds for both.
     before, after = pages
-    assert after.run_id == second
+    assert (before.run_id, before.last_run_id) == (first, second)
+    assert (after.run_id, after.last_run_id) == (third, third)
     assert {name: getattr(after, name) for name in copied} == {
         name: getattr(before, name) for name in copied
     }
-    assert (after.etag, after.links) == (before.etag, before.links)
-    # The facet's links tag its articles in the second run as in the first.
-    assert [(t.tag_pk, t.article_key) for t in tags if t.run_id == second] == [
-        (t.tag_pk, t.article_key) for t in tags if t.run_id == first
-    ]
-    assert len([t for t in tags if t.run_id == second]) == 2
-    assert (runs[first], runs[second]) == (1, 1)
+    assert (before.etag, after.etag) == ('"f1"', '"f2"')
+    # The facet's links tag its articles in every run: one range each.
+    assert [(t.run_id, t.last_run_id) for t in tags] == [(first, third)] * 2
+    assert (runs[first], runs[second], runs[third]) == (1, 1, 1)
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["Archive", "SharedArchive"])
