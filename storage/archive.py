@@ -72,7 +72,14 @@ class Store(Protocol):
     def tag_articles(self, run_id: int, tag: Any, links: Iterable[str]) -> None: ...
     def add(self, table: str, row: dict[str, Any]) -> None: ...
     def previous_run(self, run_id: int) -> int | None: ...
-    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool: ...
+    def extend(
+        self,
+        table: str,
+        key: dict[str, Any],
+        since: int,
+        run_id: int,
+        carried: dict[str, Any] | None = None,
+    ) -> bool: ...
     def count(self, run_id: int, counters: Counter[str]) -> None: ...
 
 
@@ -366,23 +373,38 @@ class Archive(Reparsing):
             sidebar_ref, tag_ref = store.listing_refs(tag_counts, facet)
             if tag_ref is not None:
                 store.tag_articles(run_id, tag_ref, links)
-            store.add(
-                "listing_pages",
-                {
-                    "run_id": run_id,
-                    "last_run_id": run_id,
-                    "url": url,
-                    "listing_kind": record.get("listing_kind"),
-                    "tag_pk": tag_ref,
-                    "fetched_at": fetched_at or rules.now(),
-                    "article_links": len(links),
-                    "raw_page_id": raw_ref,
-                    "sidebar_id": sidebar_ref,
-                    "etag": etag,
-                    "last_modified": last_modified,
-                    "links": listing_links(record),
-                },
-            )
+            row = {
+                "run_id": run_id,
+                "last_run_id": run_id,
+                "url": url,
+                "listing_kind": record.get("listing_kind"),
+                "tag_pk": tag_ref,
+                "fetched_at": fetched_at or rules.now(),
+                "article_links": len(links),
+                "raw_page_id": raw_ref,
+                "sidebar_id": sidebar_ref,
+                "etag": etag,
+                "last_modified": last_modified,
+                "links": listing_links(record),
+            }
+            last = self._last_listing(run_id, url)
+            if (
+                last is not None
+                and rules.same_listing(last, row)
+                and rules.continues(last.last_run_id, store.previous_run(run_id))
+                and store.extend(
+                    "listing_pages",
+                    {"id": last.id},
+                    last.last_run_id,
+                    run_id,
+                    carried := rules.newer_validators(last, etag, last_modified),
+                )
+            ):
+                # Fetched whole (no validators asked, or none kept) and the same as the
+                # run before read it: that row's range grows.
+                self._listing_read_again(url, last, run_id, carried)
+            else:
+                store.add("listing_pages", row)
             store.count(run_id, Counter(listings=1))
 
         self.store.unit(save)
@@ -409,14 +431,16 @@ class Archive(Reparsing):
             if tag_ref is not None:
                 store.tag_articles(run_id, tag_ref, last.links.get("article_links") or [])
             if rules.listing_continues(
+                last.last_run_id, store.previous_run(run_id), last.etag, etag
+            ) and store.extend(
+                "listing_pages",
+                {"id": last.id},
                 last.last_run_id,
-                store.previous_run(run_id),
-                (last.etag, last.last_modified),
-                (etag, last_modified),
-            ) and store.extend("listing_pages", {"id": last.id}, last.last_run_id, run_id):
+                run_id,
+                carried := rules.newer_validators(last, etag, last_modified),
+            ):
                 # The run reads it as the last one did: that row's range grows.
-                assert self._last_listings is not None
-                self._last_listings[1][url] = dataclasses.replace(last, last_run_id=run_id)
+                self._listing_read_again(url, last, run_id, carried)
             else:
                 store.add(
                     "listing_pages",
@@ -476,6 +500,13 @@ class Archive(Reparsing):
             with self.engine.connect() as conn:
                 self._last_listings = (run_id, latest_listings(conn))
         return self._last_listings[1].get(url)
+
+    def _listing_read_again(
+        self, url: str, last: KnownListing, run_id: int, carried: dict[str, Any]
+    ) -> None:
+        """`last`'s row now holds for `run_id` too (with the validators it carried)."""
+        assert self._last_listings is not None
+        self._last_listings[1][url] = dataclasses.replace(last, last_run_id=run_id, **carried)
 
     def _parser_version_of(self, run_id: int) -> str:
         if run_id not in self._parser_versions:

@@ -180,7 +180,7 @@ class BatchStore:
                 continue
             if live is not None and rules.continues(live[1], previous):
                 key_row = {"run_id": live[0], "tag_pk": tag.id, "article_key": key}
-                self.batch.extended.append(("article_tags", key_row, run_id))
+                self.batch.extended.append(("article_tags", key_row, run_id, {}))
                 live[1] = run_id
                 continue
             self.batch.article_tags.append(
@@ -195,9 +195,17 @@ class BatchStore:
         self._ensure(run_id)
         return self._previous_run
 
-    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool:
-        """The range of the row at `key` (ending in run `since`) reaches `run_id`."""
-        self.batch.extended.append((table, key, run_id))
+    def extend(
+        self,
+        table: str,
+        key: dict[str, Any],
+        since: int,
+        run_id: int,
+        carried: dict[str, Any] | None = None,
+    ) -> bool:
+        """The range of the row at `key` (ending in run `since`) reaches `run_id`;
+        `carried` columns take new values."""
+        self.batch.extended.append((table, key, run_id, carried or {}))
         return True
 
     def count(self, run_id: int, counters: Counter[str]) -> None:

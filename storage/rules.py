@@ -12,7 +12,7 @@ from typing import Any
 
 from common.record import FORMER_CONTENT_FIELDS, content_hash
 from storage.models import RUN_COUNTERS, VERSION_FIELDS, version_record
-from storage.unit_of_work import ArticleState
+from storage.unit_of_work import ArticleState, Ref
 
 # Parser versions whose hash rule was another (parser 1 hashed `filed_month`).
 FORMER_HASH_RULES = FORMER_CONTENT_FIELDS
@@ -116,17 +116,40 @@ def sighting_continues(
     )
 
 
+# What a listing page's row says of its content, beside the runs, the fetch time and the
+# validators.
+LISTING_CONTENT = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id")
+
+
+def same_listing(last: Any, row: dict[str, Any]) -> bool:
+    """A listing page read whole (200) as its `last` row (a `KnownListing`) has it."""
+
+    def value(v: Any) -> Any:
+        return v.id if isinstance(v, Ref) else v
+
+    return all(value(row[name]) == getattr(last, name) for name in LISTING_CONTENT) and (
+        row["links"] == last.links
+    )
+
+
 def listing_continues(
-    last_run: int,
-    previous_run: int | None,
-    known: tuple[str | None, str | None],
-    sent: tuple[str | None, str | None],
+    last_run: int, previous_run: int | None, known_etag: str | None, sent_etag: str | None
 ) -> bool:
     """A listing page not modified (304) extends its last row when that row ended in the
-    run before and the 304 sent no other validators (`known`, `sent`: ETag, Last-Modified)."""
-    return continues(last_run, previous_run) and all(
-        new is None or new == old for old, new in zip(known, sent, strict=True)
-    )
+    run before and the 304 named no other ETag (the content's identity; a new
+    Last-Modified of the same bytes is carried onto the row, `newer_validators`)."""
+    return continues(last_run, previous_run) and (sent_etag is None or sent_etag == known_etag)
+
+
+def newer_validators(last: Any, etag: str | None, last_modified: str | None) -> dict[str, Any]:
+    """The validators a response sent that differ from those `last` kept: a range's row
+    keeps the latest, which the next conditional request sends."""
+    sent = {"etag": etag, "last_modified": last_modified}
+    return {
+        name: value
+        for name, value in sent.items()
+        if value is not None and value != getattr(last, name)
+    }
 
 
 def gone_again(state: ArticleState, run_id: int, url: str) -> bool:

@@ -330,15 +330,22 @@ class SharedStore:
             self._previous[run_id] = runs.previous(self._connection(), run_id)
         return self._previous[run_id]
 
-    def extend(self, table: str, key: dict[str, Any], since: int, run_id: int) -> bool:
+    def extend(
+        self,
+        table: str,
+        key: dict[str, Any],
+        since: int,
+        run_id: int,
+        carried: dict[str, Any] | None = None,
+    ) -> bool:
         """The range of the row at `key` reaches `run_id`, if it still ends in run `since`
         (another process may have extended it first): False when it did not."""
-        statement = extend_statement(table).where(
+        carried = carried or {}
+        statement = extend_statement(table, tuple(sorted(carried))).where(
             Base.metadata.tables[table].c.last_run_id == since
         )
-        return bool(
-            self._connection().execute(statement, extend_params(table, key, run_id)).rowcount
-        )
+        params = extend_params(table, key, run_id, carried)
+        return bool(self._connection().execute(statement, params).rowcount)
 
     def count(self, run_id: int, counters: Counter[str]) -> None:
         """The run's counters and this process's share, last: the run row is the hot lock."""

@@ -94,6 +94,11 @@ class ArticleState:
         self.met.add(mark)
 
 
+# A range that reaches one run further: (table, its row's key, the run, columns that
+# take new values with it: a listing page's latest validators).
+Extension = tuple[str, dict[str, Any], int, dict[str, Any]]
+
+
 @dataclass
 class Batch:
     """Rows of the current batch, in the order they must be written."""
@@ -112,9 +117,9 @@ class Batch:
     observations: list[dict[str, Any]] = field(default_factory=list)
     listing_pages: list[dict[str, Any]] = field(default_factory=list)
     article_tags: list[dict[str, Any]] = field(default_factory=list)
-    # Ranges that reach one run further: (table, row key, the run), written after the
-    # inserts (`storage.rules.continues`).
-    extended: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)
+    # Ranges that reach one run further, written after the inserts
+    # (`storage.rules.continues`).
+    extended: list[Extension] = field(default_factory=list)
     parse_errors: list[dict[str, Any]] = field(default_factory=list)
     counters: Counter[str] = field(default_factory=Counter)
     saves: int = 0
@@ -209,23 +214,34 @@ RANGE_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def extend_statement(table_name: str) -> Any:
-    """UPDATE of one range's `last_run_id` (bound as `to_run`), found by `RANGE_KEYS`."""
+def extend_statement(table_name: str, carried: tuple[str, ...] = ()) -> Any:
+    """UPDATE of one range's `last_run_id` (bound as `to_run`), found by `RANGE_KEYS`;
+    `carried` columns take new values too (bound as `new_<column>`)."""
     table = Base.metadata.tables[table_name]
     where = [table.c[name] == bindparam(f"key_{name}") for name in RANGE_KEYS[table_name]]
-    return update(table).where(*where).values(last_run_id=bindparam("to_run"))
+    values = {"last_run_id": bindparam("to_run")}
+    values.update({name: bindparam(f"new_{name}") for name in carried})
+    return update(table).where(*where).values(values)
 
 
-def extend_params(table_name: str, key: dict[str, Any], run_id: int) -> dict[str, Any]:
-    return {**{f"key_{name}": key[name] for name in RANGE_KEYS[table_name]}, "to_run": run_id}
+def extend_params(
+    table_name: str, key: dict[str, Any], run_id: int, carried: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    params = {f"key_{name}": key[name] for name in RANGE_KEYS[table_name]}
+    params["to_run"] = run_id
+    params.update({f"new_{name}": value for name, value in (carried or {}).items()})
+    return params
 
 
-def _extend_ranges(conn: Connection, extended: list[tuple[str, dict[str, Any], int]]) -> None:
-    by_table: dict[str, list[dict[str, Any]]] = {}
-    for table_name, key, run_id in extended:
-        by_table.setdefault(table_name, []).append(extend_params(table_name, key, run_id))
-    for table_name, params in by_table.items():
-        conn.execute(extend_statement(table_name), params)
+def _extend_ranges(conn: Connection, extended: list[Extension]) -> None:
+    by_statement: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for table_name, key, run_id, carried in extended:
+        names = tuple(sorted(carried))
+        by_statement.setdefault((table_name, names), []).append(
+            extend_params(table_name, key, run_id, carried)
+        )
+    for (table_name, names), params in by_statement.items():
+        conn.execute(extend_statement(table_name, names), params)
 
 
 def _resolve(row: dict[str, Any]) -> dict[str, Any]:

@@ -382,16 +382,20 @@ def test_an_unchanged_listing_page_is_a_304_recorded_as_it_was(
     assert len(not_modified) > 10
     assert [p for p, status in pages if p not in entry and status != 304] == []
     assert again["listings"] == len(pages)
-    # ... and the run records those pages, their tags and the tag counts as the first did.
+    # ... and the run records those pages, their tags and the tag counts as the first did
+    # (a row of listing_pages or article_tags holds for runs run_id through last_run_id).
     for sql in (
         "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links"
-        " FROM listing_pages WHERE run_id = ?",
-        "SELECT tag_pk, article_key FROM article_tags WHERE run_id = ?",
+        " FROM listing_pages WHERE ? BETWEEN run_id AND last_run_id",
+        "SELECT tag_pk, article_key FROM article_tags WHERE ? BETWEEN run_id AND last_run_id",
         # (not `pages`: the first run read article pages too, each with its sidebar)
         "SELECT tag_pk, label, count, listed FROM run_tag_counts WHERE run_id = ?",
     ):
         assert sorted(rows(db, sql, 2)) == sorted(rows(db, sql, 1)), sql
         assert rows(db, sql, 2)
+    # Read as the first run read them, the pages and tags added no row: their ranges grew.
+    for table in ("listing_pages", "article_tags"):
+        assert rows(db, f"SELECT count(*) FROM {table} WHERE run_id = 2") == [(0,)], table
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
