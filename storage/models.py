@@ -371,7 +371,8 @@ class RunTagCount(Base):
     __tablename__ = "run_tag_counts"
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
+    # Indexed: one tag's series (`tag_count_series`) reads its rows only.
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)
     label: Mapped[str | None] = mapped_column(String(500))
     group: Mapped[str | None] = mapped_column(String(200))
     # Null when no page of the run showed the tag in its sidebar.

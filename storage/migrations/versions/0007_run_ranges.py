@@ -18,6 +18,13 @@ first (`observed_at`, `fetched_at`): a reading of a later run is dated by the ru
 start (`tag_count_readings`). The views that read these tables are recreated with the
 ranges; every research view keeps its columns and values (tests/test_run_ranges.py).
 
+Reading no longer slows with the number of runs: `current_articles` asks each article's
+last run of its own rows (it grouped every observation of the archive through
+`article_runs`); `reviewed_changes` and `field_changes` pair a version with the one
+before it by (article, number), so a question about one run reads that run's versions
+(a window over every version before); `run_tag_counts(tag_pk)` is indexed for one tag's
+`tag_count_series`.
+
 The SQL is written out here rather than derived from the models or from 0002: a
 migration is the schema as of its revision.
 """
@@ -86,6 +93,8 @@ def upgrade() -> None:
     op.create_index("ix_observations_last_run_id_kind", "observations", ["last_run_id", "kind"])
     op.create_index("ix_listing_pages_last_run_id", "listing_pages", ["last_run_id"])
     op.create_index("ix_article_tags_last_run_id", "article_tags", ["last_run_id"])
+    # One tag's series (tag_count_series): its rows, not every tag's of every run.
+    op.create_index("ix_run_tag_counts_tag_pk", "run_tag_counts", ["tag_pk"])
     s = Sql(conn.dialect.name)
     for build in (
         lambda s: TAG_COUNT_READINGS,
@@ -123,6 +132,7 @@ def downgrade() -> None:
         "SELECT r.id, r.id, t.tag_pk, t.article_key "
         "FROM article_tags AS t JOIN runs AS r ON r.id > t.run_id AND r.id <= t.last_run_id"
     )
+    op.drop_index("ix_run_tag_counts_tag_pk", table_name="run_tag_counts")
     op.drop_index("ix_article_tags_last_run_id", table_name="article_tags")
     op.drop_index("ix_listing_pages_last_run_id", table_name="listing_pages")
     op.drop_index("ix_observations_last_run_id_kind", table_name="observations")
@@ -394,15 +404,18 @@ JOIN articles AS a ON a.id = v.article_id
 
 
 def _steps(columns: str) -> str:
+    """Each version beside the one before it (numbers are 1..n: `db check`), joined by
+    (article, number) rather than a window over every version: a question about one run
+    (`WHERE to_run = ...`) then reads that run's versions only, whatever the history."""
     return f"""
     SELECT a.article_key, v.number AS to_version, v.first_run_id AS to_run,
-           LAG(v.number) OVER w AS from_version,
-           LAG(v.id) OVER w AS from_version_id,
-           LAG(v.first_run_id) OVER w AS from_first_run,
+           p.number AS from_version,
+           p.id AS from_version_id,
+           p.first_run_id AS from_first_run,
            {columns}
     FROM versions AS v
+    JOIN versions AS p ON p.article_id = v.article_id AND p.number = v.number - 1
     JOIN articles AS a ON a.id = v.article_id
-    WINDOW w AS (PARTITION BY a.article_key ORDER BY v.number)
 """
 
 
@@ -411,10 +424,10 @@ def _from_run(s: Sql) -> str:
 
 
 def reviewed_changes(s: Sql) -> str:
-    reviewed, names = s.date("v.reviewed"), s.reviewer_names("v.reviewers")
     columns = (
-        f"v.title, LAG({reviewed}) OVER w AS old_reviewed, {reviewed} AS new_reviewed, "
-        f"LAG({names}) OVER w AS old_reviewers, {names} AS new_reviewers"
+        f"v.title, {s.date('p.reviewed')} AS old_reviewed, {s.date('v.reviewed')} AS new_reviewed, "
+        f"{s.reviewer_names('p.reviewers')} AS old_reviewers, "
+        f"{s.reviewer_names('v.reviewers')} AS new_reviewers"
     )
     return f"""
 CREATE VIEW reviewed_changes AS
@@ -422,7 +435,7 @@ SELECT c.article_key, c.title, c.old_reviewed, c.new_reviewed,
        c.old_reviewers, c.new_reviewers,
        {_from_run(s)} AS from_run, c.to_run, c.from_version, c.to_version,
        {s.days("c.new_date", "c.old_date")} AS days_between
-FROM ({_steps(columns + ", v.reviewed AS new_date, LAG(v.reviewed) OVER w AS old_date")}) AS c
+FROM ({_steps(columns + ", v.reviewed AS new_date, p.reviewed AS old_date")}) AS c
 WHERE c.from_version IS NOT NULL AND {s.differs("c.old_reviewed", "c.new_reviewed")}
 """
 
@@ -430,8 +443,7 @@ WHERE c.from_version IS NOT NULL AND {s.differs("c.old_reviewed", "c.new_reviewe
 def field_changes(s: Sql) -> str:
     branches = []
     for name, expression in FIELDS.items():
-        value = expression(s, f"v.{name}")
-        columns = f"LAG({value}) OVER w AS old, {value} AS new"
+        columns = f"{expression(s, f'p.{name}')} AS old, {expression(s, f'v.{name}')} AS new"
         branches.append(
             f"""SELECT c.article_key, '{name}' AS field, c.old, c.new,
        {_from_run(s)} AS from_run, c.to_run, c.from_version, c.to_version
