@@ -226,17 +226,19 @@ TABLES: dict[str, Described] = {
     ),
     "observations": Described(
         "Observations",
-        "One row per fetch or sighting of an article: when a version was fetched, seen "
-        "(304 or skipped), found gone or reparsed.",
+        "One row per fetch of an article (a version fetched, found gone or reparsed), and "
+        "one per range of sightings (304 or skipped) of one version at one URL in "
+        "consecutive runs: `run_id` through `last_run_id`.",
         {
             "id": "the observation's row id",
-            "run_id": "the run",
+            "run_id": "the run (a range's first)",
+            "last_run_id": "the last run of the range (`run_id` but for sightings)",
             "article_id": "the article (`articles.id`)",
             "kind": "`fetched`, `seen`, `gone` or `reparsed`",
             "version_id": "the version fetched or seen; null for `gone`",
             "url": "the URL as fetched",
             "http_status": "the HTTP status of the answer",
-            "observed_at": "when (UTC)",
+            "observed_at": "when (UTC; a range's first sighting)",
             "etag": "the answer's ETag",
             "last_modified": "the answer's Last-Modified",
             "raw_page_id": "the page's bytes (`raw_pages.id`)",
@@ -257,14 +259,17 @@ TABLES: dict[str, Described] = {
     ),
     "listing_pages": Described(
         "Listing pages",
-        "One row per fetch of a listing page (a section or a tag's facet page).",
+        "One row per content of a listing page (a section or a tag's facet page) read in "
+        "consecutive runs, `run_id` through `last_run_id` (a 304 or the same page again "
+        "grows the range).",
         {
             "id": "the row id",
-            "run_id": "the run",
+            "run_id": "the first run that read it so",
+            "last_run_id": "the last run that read it so",
             "url": "the page's URL",
             "listing_kind": "the kind of listing",
             "tag_pk": "the tag of a facet page (`tags.id`)",
-            "fetched_at": "when (UTC)",
+            "fetched_at": "when (UTC; the range's first fetch)",
             "article_links": "how many articles the page listed",
             "raw_page_id": "the page's bytes (`raw_pages.id`)",
             "sidebar_id": "the page's sidebar tag counts (`sidebars.id`)",
@@ -328,10 +333,12 @@ TABLES: dict[str, Described] = {
     ),
     "article_tags": Described(
         "Article tags",
-        "One row per (run, tag, article): a facet page of the run listed the article under "
-        "the tag (`article_key` is text: a facet can list an article never fetched).",
+        "One row per (tag, article, range of consecutive runs): facet pages of runs "
+        "`run_id` through `last_run_id` listed the article under the tag (`article_key` is "
+        "text: a facet can list an article never fetched).",
         {
-            "run_id": "the run",
+            "run_id": "the range's first run",
+            "last_run_id": "the range's last run",
             "tag_pk": "the tag (`tags.id`)",
             "article_key": "the article listed",
         },
@@ -422,7 +429,7 @@ TABLES: dict[str, Described] = {
             "article_id": "the article (`articles.id`)",
             "first_run_id": "the first run that observed it",
             "last_run_id": "the last run that observed it",
-            "observations": "how many observations it has",
+            "observations": "how many observation rows it has (a range of sightings is one)",
         },
     ),
     "article_runs": Described(
@@ -442,7 +449,8 @@ TABLES: dict[str, Described] = {
             "run_id": "the run",
             "page_url": "the page's URL",
             "page_type": "`article` or `listing`",
-            "fetched_at": "when the page was fetched (UTC)",
+            "fetched_at": "when the page was fetched (UTC; a listing page read again in a "
+            "range, the run's start)",
             "tag_pk": "the tag (`tags.id`)",
             "tag_id": "the tag's identity",
             "label": "the label shown",
