@@ -191,16 +191,21 @@ def row_digest(row: tuple[Any, ...]) -> str:
 
 
 def table_hashes(db: Path) -> dict[str, dict[int, str]]:
-    """Table -> id -> digest of every row."""
+    """Table -> id -> digest of every row (but for the end of its range of runs)."""
     if not db.exists():
         return {table: {} for table in TABLES}
-    return {
-        table: {
+    found = {}
+    for table in TABLES:
+        # A range's end (`last_run_id`) grows when a later run sees the same again: the
+        # rest of the row never changes.
+        columns = ", ".join(
+            name for _, name, *_ in rows(db, f"PRAGMA table_info({table})") if name != "last_run_id"
+        )
+        found[table] = {
             row[0]: row_digest(row)
-            for row in rows(db, f"SELECT * FROM {table} ORDER BY id")  # noqa: S608 - fixed names
+            for row in rows(db, f"SELECT {columns} FROM {table} ORDER BY id")  # noqa: S608
         }
-        for table in TABLES
-    }
+    return found
 
 
 @dataclass
