@@ -188,7 +188,13 @@ class BatchStore:
             )
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        """A row of `observations`, `listing_pages` or `parse_errors`."""
+        """A row of `observations`, `listing_pages` or `parse_errors`; a listing page's
+        new row is its URL's latest (`listing_heads`)."""
+        if table == "listing_pages":
+            ref = Ref()
+            self.batch.listing_pages.append((ref, row))
+            self.batch.listing_heads[row["url"]] = ref
+            return
         getattr(self.batch, table).append(row)
 
     def previous_run(self, run_id: int) -> int | None:

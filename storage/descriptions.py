@@ -257,6 +257,15 @@ TABLES: dict[str, Described] = {
             "data": "the compressed bytes",
         },
     ),
+    "listing_heads": Described(
+        "Listing heads",
+        "One row per listing page URL: its latest row, what an incremental crawl asks for "
+        "again (read at the crawl's start).",
+        {
+            "url": "the page's URL",
+            "listing_page_id": "its latest row (`listing_pages.id`)",
+        },
+    ),
     "listing_pages": Described(
         "Listing pages",
         "One row per content of a listing page (a section or a tag's facet page) read in "

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Text, cast, func, select
+from sqlalchemy import Connection, Text, cast, select
 
 from common.record import LISTING_LINKS
-from storage.models import ListingPage, Run, Tag
+from storage.models import ListingHead, ListingPage, Run, Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +53,8 @@ def listing_links(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def latest_listings(conn: Connection) -> dict[str, KnownListing]:
-    """The latest fetch of every listing page that kept its links, by URL."""
-    latest = (
-        select(func.max(ListingPage.id))
-        .where(ListingPage.links.is_not(None))
-        .group_by(ListingPage.url)
-    )
+    """The latest fetch of every listing page that kept its links, by URL: read through
+    `listing_heads`, one row a page, however many contents each page had."""
     rows = conn.execute(
         select(
             ListingPage.url,
@@ -75,9 +71,11 @@ def latest_listings(conn: Connection) -> dict[str, KnownListing]:
             Run.parser_version,
             cast(ListingPage.links, Text),
         )
+        .select_from(ListingHead)
+        .join(ListingPage, ListingPage.id == ListingHead.listing_page_id)
         .join(Run, Run.id == ListingPage.run_id)
         .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
-        .where(ListingPage.id.in_(latest))
+        .where(ListingPage.links.is_not(None))
     )
     return {row[0]: KnownListing(*row) for row in rows}
 

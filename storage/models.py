@@ -302,13 +302,15 @@ class Observation(Base):
         # Each article's last fetch (`Archive.known_articles`, read by every crawl): the
         # fetches alone, not every sighting of every run, which grow by thousands a run.
         Index("ix_observations_kind_article_id_observed_at", "kind", "article_id", "observed_at"),
+        # An article's rows, and its last run (`current_articles`) read from the index alone.
+        Index("ix_observations_article_id_kind_last_run_id", "article_id", "kind", "last_run_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"))  # the first run
     # Not a foreign key: SQLite cannot add one to a table that exists (migration 0007).
     last_run_id: Mapped[int] = mapped_column(Integer)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
     # fetched | seen (304 or skipped) | gone (404/410 evidence) | reparsed
     kind: Mapped[str] = mapped_column(String(10))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id"))
@@ -347,6 +349,16 @@ class ListingPage(Base):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     links: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+
+
+class ListingHead(Base):
+    """The latest row of each listing page: what a crawl asks for again, read at its
+    start without going through every content the page ever had."""
+
+    __tablename__ = "listing_heads"
+
+    url: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    listing_page_id: Mapped[int] = mapped_column(ForeignKey("listing_pages.id"))
 
 
 class ArticleTag(Base):

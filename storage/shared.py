@@ -64,6 +64,7 @@ from storage.unit_of_work import (
     _resolve,
     extend_params,
     extend_statement,
+    move_heads,
     write_connection,
 )
 
@@ -323,7 +324,16 @@ class SharedStore:
             )
 
     def add(self, table: str, row: dict[str, Any]) -> None:
-        self._connection().execute(insert(_TABLES[table]), _resolve(row))
+        """A row of `observations`, `listing_pages` or `parse_errors`; a listing page's
+        new row is its URL's latest (`listing_heads`)."""
+        conn = self._connection()
+        if table == "listing_pages":
+            row_id = conn.execute(
+                insert(ListingPage).returning(ListingPage.id), _resolve(row)
+            ).scalar_one()
+            move_heads(conn, {row["url"]: row_id})
+            return
+        conn.execute(insert(_TABLES[table]), _resolve(row))
 
     def previous_run(self, run_id: int) -> int | None:
         if run_id not in self._previous:

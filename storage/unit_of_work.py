@@ -18,6 +18,7 @@ from storage.models import (
     Article,
     ArticleTag,
     Base,
+    ListingHead,
     ListingPage,
     Observation,
     ParseError,
@@ -115,7 +116,9 @@ class Batch:
     # page fetched again only adds an observation.
     touched: dict[str, ArticleState] = field(default_factory=dict)
     observations: list[dict[str, Any]] = field(default_factory=list)
-    listing_pages: list[dict[str, Any]] = field(default_factory=list)
+    listing_pages: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
+    # Listing URL -> its new latest row (`listing_heads`).
+    listing_heads: dict[str, Ref] = field(default_factory=dict)
     article_tags: list[dict[str, Any]] = field(default_factory=list)
     # Ranges that reach one run further, written after the inserts
     # (`storage.rules.continues`).
@@ -193,7 +196,9 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
             ],
         )
     _insert_many(conn, Observation.__table__, p.observations)
-    _insert_many(conn, ListingPage.__table__, p.listing_pages)
+    _insert_returning(conn, ListingPage.__table__, p.listing_pages)
+    if p.listing_heads:
+        move_heads(conn, {url: ref.id for url, ref in p.listing_heads.items()})
     _insert_many(conn, ArticleTag.__table__, p.article_tags)
     _insert_many(conn, ParseError.__table__, p.parse_errors)
     _extend_ranges(conn, p.extended)
@@ -204,6 +209,22 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
             .where(runs.c.id == run_id)
             .values({name: runs.c[name] + n for name, n in p.counters.items()})
         )
+
+
+def move_heads(conn: Connection, heads: dict[str, Any]) -> None:
+    """Each listing URL's latest row is now the one given (`listing_heads`)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    statement = dialect_insert(ListingHead)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["url"],
+            set_={"listing_page_id": statement.excluded.listing_page_id},
+        ),
+        [{"url": url, "listing_page_id": row_id} for url, row_id in sorted(heads.items())],
+    )
 
 
 # How a range's row is found, by table.

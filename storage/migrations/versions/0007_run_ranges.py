@@ -95,6 +95,31 @@ def upgrade() -> None:
     op.create_index("ix_article_tags_last_run_id", "article_tags", ["last_run_id"])
     # One tag's series (tag_count_series): its rows, not every tag's of every run.
     op.create_index("ix_run_tag_counts_tag_pk", "run_tag_counts", ["tag_pk"])
+    # An article's last run (current_articles) from the index alone; it serves what
+    # ix_observations_article_id did.
+    op.drop_index("ix_observations_article_id", table_name="observations")
+    op.create_index(
+        "ix_observations_article_id_kind_last_run_id",
+        "observations",
+        ["article_id", "kind", "last_run_id"],
+    )
+    # The latest row of each listing page: a crawl's start reads these, not every content
+    # every page ever had.
+    op.create_table(
+        "listing_heads",
+        sa.Column("url", sa.String(length=1000), nullable=False),
+        sa.Column("listing_page_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["listing_page_id"],
+            ["listing_pages.id"],
+            name=op.f("fk_listing_heads_listing_page_id_listing_pages"),
+        ),
+        sa.PrimaryKeyConstraint("url", name=op.f("pk_listing_heads")),
+    )
+    op.execute(
+        "INSERT INTO listing_heads (url, listing_page_id) "
+        "SELECT url, max(id) FROM listing_pages WHERE links IS NOT NULL GROUP BY url"
+    )
     s = Sql(conn.dialect.name)
     for build in (
         lambda s: TAG_COUNT_READINGS,
@@ -132,6 +157,9 @@ def downgrade() -> None:
         "SELECT r.id, r.id, t.tag_pk, t.article_key "
         "FROM article_tags AS t JOIN runs AS r ON r.id > t.run_id AND r.id <= t.last_run_id"
     )
+    op.drop_table("listing_heads")
+    op.drop_index("ix_observations_article_id_kind_last_run_id", table_name="observations")
+    op.create_index("ix_observations_article_id", "observations", ["article_id"])
     op.drop_index("ix_run_tag_counts_tag_pk", table_name="run_tag_counts")
     op.drop_index("ix_article_tags_last_run_id", table_name="article_tags")
     op.drop_index("ix_listing_pages_last_run_id", table_name="listing_pages")
