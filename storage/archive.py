@@ -390,7 +390,7 @@ class Archive(Reparsing):
             last = self._last_listing(run_id, url)
             if (
                 last is not None
-                and rules.same_listing(last, row)
+                and rules.same_listing(last, row, self._parser_version_of(run_id))
                 and rules.continues(last.last_run_id, store.previous_run(run_id))
                 and store.extend(
                     "listing_pages",
@@ -430,9 +430,7 @@ class Archive(Reparsing):
             tag_ref = store.known_tag(last)
             if tag_ref is not None:
                 store.tag_articles(run_id, tag_ref, last.links.get("article_links") or [])
-            if rules.listing_continues(
-                last.last_run_id, store.previous_run(run_id), last.etag, etag
-            ) and store.extend(
+            if rules.listing_continues(last, store.previous_run(run_id), etag) and store.extend(
                 "listing_pages",
                 {"id": last.id},
                 last.last_run_id,

@@ -121,24 +121,29 @@ def sighting_continues(
 LISTING_CONTENT = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id")
 
 
-def same_listing(last: Any, row: dict[str, Any]) -> bool:
-    """A listing page read whole (200) as its `last` row (a `KnownListing`) has it."""
+def same_listing(last: Any, row: dict[str, Any], parser_version: str) -> bool:
+    """A listing page read whole (200) as its `last` row (a `KnownListing`) has it, by
+    the same parser (the links another parser found are not followed again:
+    `storage.known.known_listings`)."""
 
     def value(v: Any) -> Any:
         return v.id if isinstance(v, Ref) else v
 
-    return all(value(row[name]) == getattr(last, name) for name in LISTING_CONTENT) and (
-        row["links"] == last.links
+    return (
+        last.parser_version == parser_version
+        and all(value(row[name]) == getattr(last, name) for name in LISTING_CONTENT)
+        and row["links"] == last.links
     )
 
 
-def listing_continues(
-    last_run: int, previous_run: int | None, known_etag: str | None, sent_etag: str | None
-) -> bool:
-    """A listing page not modified (304) extends its last row when that row ended in the
-    run before and the 304 named no other ETag (the content's identity; a new
-    Last-Modified of the same bytes is carried onto the row, `newer_validators`)."""
-    return continues(last_run, previous_run) and (sent_etag is None or sent_etag == known_etag)
+def listing_continues(last: Any, previous_run: int | None, sent_etag: str | None) -> bool:
+    """A listing page not modified (304) extends its `last` row (a `KnownListing`) when
+    that row ended in the run before and the 304 named no other ETag (the content's
+    identity; a new Last-Modified of the same bytes is carried onto the row,
+    `newer_validators`). A crawl asks with the validators of its own parser's rows only."""
+    return continues(last.last_run_id, previous_run) and (
+        sent_etag is None or sent_etag == last.etag
+    )
 
 
 def newer_validators(last: Any, etag: str | None, last_modified: str | None) -> dict[str, Any]:
