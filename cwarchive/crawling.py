@@ -244,11 +244,12 @@ def notify_settings(values: tuple[str, ...], fields: str) -> Alerts | None:
     """`--notify` URLs and `--notify-fields`, checked before the crawl: a typo found
     after an hour of crawling would lose that run's alert."""
     from cwarchive.notify import split_urls, unreadable_url
-    from storage.changes import CHANGE_FIELDS
 
     urls = split_urls(values)
     if not urls:
         return None
+    from storage.changes import CHANGE_FIELDS  # imported only when --notify is given
+
     bad = unreadable_url(urls)
     if bad is not None:
         raise CliError(f"--notify {bad!r}: not a notification URL Apprise knows")

@@ -54,6 +54,7 @@ class Store(Protocol):
     def pages_fetched(self, run_id: int) -> int: ...
     def forget(self) -> None: ...
     def unit(self, work: Callable[[], T], saves: int = 1) -> T: ...
+    def each(self, items: list[Any], work: Callable[[Any], None]) -> None: ...
     def flush(self) -> None: ...
     def article(self, run_id: int, key: str) -> ArticleState | None: ...
     def article_or_new(
@@ -291,12 +292,10 @@ class Archive(Reparsing):
     ) -> None:
         """`mark_seen` for each (article key, URL): an unchanged re-crawl meets thousands."""
         observed_at = rules.now()
-        for article_key, url in articles:
-            self.store.unit(
-                lambda key=article_key, url=url: self._seen(
-                    run_id, key, url, http_status, observed_at
-                )
-            )
+        self.store.each(
+            list(articles),
+            lambda item: self._seen(run_id, item[0], item[1], http_status, observed_at),
+        )
 
     def _seen(
         self, run_id: int, key: str, url: str, http_status: int | None, observed_at: dt.datetime

@@ -181,6 +181,11 @@ class SharedStore:
         """`work` in one transaction of its own, run again on a deadlock."""
         return self._transaction(lambda conn: work())
 
+    def each(self, items: list[Any], work: Callable[[Any], None]) -> None:
+        """`work` for each item, each in a transaction of its own."""
+        for item in items:
+            self.unit(lambda item=item: work(item))
+
     def flush(self) -> None:
         """Nothing is batched here but this process's page counts."""
         run_id = self._run_id
