@@ -21,10 +21,10 @@ import hashlib
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable
-from typing import Any, Protocol, TypeVar
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from storage import db, known, rules, runs
 from storage.batch import BatchStore
@@ -32,6 +32,7 @@ from storage.known import KnownArticle
 from storage.listings import KnownListing, latest_listings, listing_links, listing_row_again
 from storage.models import Run
 from storage.reparse import Reparsing
+from storage.store import Store, StoreFactory
 from storage.unit_of_work import ArticleState, write_connection
 
 logger = logging.getLogger(__name__)
@@ -41,50 +42,6 @@ RUN_MODES = rules.RUN_MODES
 FINISH_STATUSES = rules.FINISH_STATUSES
 
 __all__ = ["FINISH_STATUSES", "RUN_MODES", "Archive", "KnownArticle", "KnownListing", "Store"]
-
-
-class Store(Protocol):
-    """Where the writer's state comes from and how its rows reach the database."""
-
-    engine: Engine
-
-    def start_run(self, row: dict[str, Any]) -> int: ...
-    def join_run(self, run_id: int) -> None: ...
-    def before_finish(self, conn: Connection, run_id: int) -> None: ...
-    def pages_fetched(self, run_id: int) -> int: ...
-    def forget(self) -> None: ...
-    def unit(self, work: Callable[[], T], saves: int = 1) -> T: ...
-    def each(self, items: list[Any], work: Callable[[Any], None]) -> None: ...
-    def flush(self) -> None: ...
-    def article(self, run_id: int, key: str) -> ArticleState | None: ...
-    def article_or_new(
-        self, run_id: int, key: str, row: dict[str, Any]
-    ) -> tuple[ArticleState, bool]: ...
-    def add_version(
-        self, run_id: int, state: ArticleState, record: dict[str, Any], parser_version: str
-    ) -> None: ...
-    def touch(self, key: str, state: ArticleState) -> None: ...
-    def raw_ref(self, raw: bytes, sha256: str | None = None) -> Any: ...
-    def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Any: ...
-    def listing_refs(
-        self, tag_counts: list[dict[str, Any]], facet: tuple[str, str | None, str | None] | None
-    ) -> tuple[Any, Any]: ...
-    def known_tag(self, last: KnownListing) -> Any: ...
-    def tag_articles(self, run_id: int, tag: Any, links: Iterable[str]) -> None: ...
-    def add(self, table: str, row: dict[str, Any]) -> None: ...
-    def previous_run(self, run_id: int) -> int | None: ...
-    def extend(
-        self,
-        table: str,
-        key: dict[str, Any],
-        since: int,
-        run_id: int,
-        carried: dict[str, Any] | None = None,
-    ) -> bool: ...
-    def count(self, run_id: int, counters: Counter[str]) -> None: ...
-
-
-StoreFactory = Callable[[Engine, int], Store]
 
 
 class Archive(Reparsing):

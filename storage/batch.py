@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
 
+from common.record import FORMER_CONTENT_FIELDS
 from common.urls import article_key as key_of_url
 from storage import rules, runs
 from storage.identity import IdentityMap
@@ -314,7 +315,7 @@ class BatchStore:
         query = (
             select(Version, Article.article_key)
             .join(Article, Article.current_version_id == Version.id)
-            .where(Version.parser_version.in_(list(rules.FORMER_HASH_RULES)))
+            .where(Version.parser_version.in_(list(FORMER_CONTENT_FIELDS)))
         )
         for row in conn.execute(query):
             state = self.articles.get(row.article_key)

@@ -14,8 +14,6 @@ from common.record import FORMER_CONTENT_FIELDS, content_hash
 from storage.models import RUN_COUNTERS, VERSION_FIELDS, version_record
 from storage.unit_of_work import ArticleState, Ref
 
-# Parser versions whose hash rule was another (parser 1 hashed `filed_month`).
-FORMER_HASH_RULES = FORMER_CONTENT_FIELDS
 RUN_MODES = ("full", "incremental", "reparse", "ingest")
 FINISH_STATUSES = ("completed", "interrupted", "failed")
 # What shows an article is there: a gone (404) met in the same run is only evidence,

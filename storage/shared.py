@@ -29,14 +29,13 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import zstandard
-from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from common.urls import article_key as key_of_url
 from storage import rules, runs, search
 from storage.archive import Archive
-from storage.identity import ZSTD_LEVEL, _canonical_json
+from storage.identity import ZSTD_LEVEL
 from storage.listings import KnownListing
 from storage.models import (
     RUN_COUNTERS,
@@ -49,13 +48,10 @@ from storage.models import (
     RawPage,
     Run,
     RunWorker,
-    Sidebar,
-    SidebarCount,
-    Tag,
-    TagLabel,
     Version,
     VersionReviewer,
 )
+from storage.shared_identity import dialect_insert, raw_id, sidebar_id, tag_ids
 from storage.unit_of_work import (
     STATE_COLUMNS,
     ArticleState,
@@ -133,7 +129,7 @@ class SharedStore:
         self.worker = worker
         with write_connection(self.engine) as conn, conn.begin():
             conn.execute(
-                self._insert(RunWorker)
+                dialect_insert(conn, RunWorker)
                 .values(
                     run_id=run_id,
                     worker=worker,
@@ -200,7 +196,7 @@ class SharedStore:
     ) -> tuple[ArticleState, bool]:
         conn = self._connection()
         created = conn.scalar(
-            self._insert(Article)
+            dialect_insert(conn, Article)
             .values(**row)
             .on_conflict_do_nothing(index_elements=["article_key"])
             .returning(Article.id)
@@ -241,23 +237,7 @@ class SharedStore:
 
     def raw_ref(self, raw: bytes, sha256: str | None = None) -> Ref:
         conn = self._connection()
-        sha = sha256 or hashlib.sha256(raw).hexdigest()
-        found = conn.scalar(select(RawPage.id).where(RawPage.sha256 == sha))
-        if found is None:
-            found = conn.scalar(
-                self._insert(RawPage)
-                .values(
-                    sha256=sha,
-                    size=len(raw),
-                    compression="zstd",
-                    data=self._compressor.compress(raw),
-                )
-                .on_conflict_do_nothing(index_elements=["sha256"])
-                .returning(RawPage.id)
-            )
-        if found is None:
-            found = conn.execute(select(RawPage.id).where(RawPage.sha256 == sha)).scalar_one()
-        return Ref(found)
+        return Ref(raw_id(conn, raw, sha256 or hashlib.sha256(raw).hexdigest(), self._compressor))
 
     def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
         return self.listing_refs(tag_counts, None)[0]
@@ -272,8 +252,8 @@ class SharedStore:
         wanted = [(t.get("tag_id"), t["label"], t.get("group")) for t in tag_counts]
         if facet is not None:
             wanted.append(facet)
-        tags = self._tag_ids(conn, wanted)
-        sidebar = self._sidebar_id(conn, tag_counts, tags)
+        tags = tag_ids(conn, wanted)
+        sidebar = sidebar_id(conn, tag_counts, tags)
         tag = Ref(tags[(facet[0], None)]) if facet is not None else None
         return (Ref(sidebar) if sidebar is not None else None), tag
 
@@ -313,7 +293,7 @@ class SharedStore:
         new = [k for k in keys if k not in covered]
         if new:
             conn.execute(
-                self._insert(ArticleTag)
+                dialect_insert(conn, ArticleTag)
                 .values(
                     [
                         {
@@ -409,11 +389,6 @@ class SharedStore:
                 logger.info("save retried after %(code)s", {"code": code})
         raise AssertionError("unreachable")
 
-    def _insert(self, model: Any) -> Any:
-        """The dialect's INSERT, which has `on_conflict_do_nothing`."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(model)
-
     def _locked_article(self, conn: Connection, run_id: int, key: str) -> ArticleState | None:
         """The article's row, locked until commit, with what the rules decide from: its
         current version (hash comparable by today's rule), last number, and how this
@@ -480,118 +455,3 @@ class SharedStore:
             met=met,
             sighting=Sighting(*sighting) if sighting is not None else None,
         )
-
-    def _sidebar_id(
-        self,
-        conn: Connection,
-        tag_counts: list[dict[str, Any]],
-        tags: dict[tuple[str | None, str | None], int],
-    ) -> int | None:
-        if not tag_counts:
-            return None
-        sha = hashlib.sha256(_canonical_json(tag_counts)).hexdigest()
-        found = conn.scalar(select(Sidebar.id).where(Sidebar.sha256 == sha))
-        if found is not None:
-            return found
-        inserted = conn.scalar(
-            self._insert(Sidebar)
-            .values(sha256=sha)
-            .on_conflict_do_nothing(index_elements=["sha256"])
-            .returning(Sidebar.id)
-        )
-        if inserted is None:  # another save stored it first: its counts came with it
-            return conn.execute(select(Sidebar.id).where(Sidebar.sha256 == sha)).scalar_one()
-        conn.execute(
-            insert(SidebarCount),
-            [
-                {
-                    "sidebar_id": inserted,
-                    "position": position,
-                    "tag_pk": tags[_tag_key(t.get("tag_id"), t["label"])],
-                    "label": t["label"],
-                    "group": t.get("group"),
-                    "count": t["count"],
-                }
-                for position, t in enumerate(tag_counts)
-            ],
-        )
-        return inserted
-
-    def _tag_ids(
-        self, conn: Connection, wanted: Iterable[tuple[str | None, str | None, str | None]]
-    ) -> dict[tuple[str | None, str | None], int]:
-        """Tag row ids, by (tag_id, None) or (None, label); resolved in one sorted order."""
-        unique: dict[tuple[str | None, str | None], tuple[str | None, str | None, str | None]] = {}
-        for tag_id, label, group in wanted:
-            unique.setdefault(_tag_key(tag_id, label), (tag_id, label, group))
-        found = {}
-        for key in sorted(unique, key=lambda k: (k[0] is None, k[0] or k[1] or "")):
-            found[key] = self._tag_id(conn, *unique[key])
-        return found
-
-    def _tag_id(
-        self, conn: Connection, tag_id: str | None, label: str | None, group: str | None
-    ) -> int:
-        """As `IdentityMap.tag_ref`: by id; a label-only tag showing its id is adopted."""
-        if tag_id:
-            pk = conn.scalar(select(Tag.id).where(Tag.tag_id == tag_id))
-            if pk is not None:
-                return pk
-            if label:
-                self._lock_label(conn, label)
-                label_only = conn.scalar(
-                    select(Tag.id).where(Tag.tag_id.is_(None), Tag.label == label).order_by(Tag.id)
-                )
-                if label_only is not None:
-                    adopted = conn.execute(
-                        update(Tag)
-                        .where(Tag.id == label_only, Tag.tag_id.is_(None))
-                        .values(tag_id=tag_id)
-                    ).rowcount
-                    if adopted:
-                        return label_only
-            pk = conn.scalar(
-                self._insert(Tag)
-                .values(tag_id=tag_id, label=label, group=group)
-                .on_conflict_do_nothing(index_elements=["tag_id"])
-                .returning(Tag.id)
-            )
-            if pk is not None:
-                return pk
-            return conn.execute(select(Tag.id).where(Tag.tag_id == tag_id)).scalar_one()
-        assert label, "a tag needs an id or a label"
-        self._lock_label(conn, label)
-        # A label once shown with an id, then a label-only tag, then an id tag's label.
-        pk = conn.scalar(
-            select(TagLabel.tag_pk)
-            .join(Tag, Tag.id == TagLabel.tag_pk)
-            .where(TagLabel.label == label, Tag.tag_id.is_not(None))
-            .order_by(TagLabel.last_run_id.desc())
-            .limit(1)
-        )
-        if pk is None:
-            pk = conn.scalar(
-                select(Tag.id)
-                .where(Tag.label == label)
-                .order_by(Tag.tag_id.is_not(None), Tag.id)
-                .limit(1)
-            )
-        if pk is not None:
-            return pk
-        return conn.execute(
-            insert(Tag).values(tag_id=None, label=label, group=group).returning(Tag.id)
-        ).scalar_one()
-
-    @staticmethod
-    def _lock_label(conn: Connection, label: str) -> None:
-        # Label-only tags have no unique constraint to conflict on: two saves creating
-        # or adopting one by its label take turns (SQLite's writers already do).
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-                {"key": f"cwarchive-tag:{label}"},
-            )
-
-
-def _tag_key(tag_id: str | None, label: str | None) -> tuple[str | None, str | None]:
-    return (tag_id, None) if tag_id else (None, label)
