@@ -65,8 +65,8 @@ from sqlalchemy import text  # noqa: E402
 from benchmarks.crawl import cwarchive  # noqa: E402
 from common.urls import SITE, listing_kind  # noqa: E402
 from crawler.parsers import PARSER_VERSION  # noqa: E402
-from cwarchive.testing.sitegen.generate import REVIEWERS, article_facts, generate_site  # noqa: E402
 from cwarchive.testing.replay_site import http_date  # noqa: E402
+from cwarchive.testing.sitegen.generate import REVIEWERS, article_facts, generate_site  # noqa: E402
 from cwarchive.testing.sitegen.site import Page, Site  # noqa: E402
 from storage import Archive  # noqa: E402
 
@@ -327,9 +327,16 @@ def added_since(archive: Archive, mark: tuple[int, int]) -> dict[str, Any]:
 
 
 def start_times(archive: Archive) -> dict[str, float]:
+    """What a crawl reads before it fetches: the spider's known articles and listing pages,
+    and the writer's state for its run (each article's current version and the ranges
+    the run may continue), here read for the last run."""
+    with archive.engine.connect() as conn:
+        last = conn.scalar(text("SELECT max(id) FROM runs"))
+    store: Any = archive.store
     return {
         "known_articles": median_ms(archive.known_articles),
         "known_listings": median_ms(lambda: archive.known_listings(PARSER_VERSION)),
+        "writer_state": median_ms(lambda: store._ensure(last, reload=True)),
     }
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from common.record import FORMER_CONTENT_FIELDS
 from common.urls import article_key as key_of_url
-from storage import rules, runs
+from storage import ranges, rules, runs
 from storage.identity import IdentityMap
 from storage.listings import KnownListing
 from storage.models import Article, ArticleTag, Observation, Run, Version
@@ -273,7 +273,8 @@ class BatchStore:
 
     def _load_ranges(self, conn: Connection) -> None:
         """The ranges this run may extend or has extended: they end in the run before it
-        or later (read through the `last_run_id` indexes, flat as runs accumulate)."""
+        or later. An article's is its last range of sightings, one index probe each
+        (`storage.ranges`), flat as runs accumulate."""
         self._tag_ranges = {}
         if self.run_id is None:
             return
@@ -289,8 +290,9 @@ class BatchStore:
                 Observation.run_id,
                 Observation.last_run_id,
             )
-            .where(Observation.last_run_id >= since, Observation.kind == "seen")
-            .order_by(Observation.id)
+            .select_from(Article)
+            .join(Observation, Observation.id == ranges.last_sighting_id(Article.id))
+            .where(Observation.last_run_id >= since)
         ):
             state = by_id.get(row.article_id)
             if state is not None:

@@ -54,6 +54,8 @@ KINDS = {
     "current_version": "an article's current version is not the one its last fetch set",
     "article_status": "an article's status disagrees with its removals and returns",
     "run_counters": "a run's counter disagrees with the rows the run wrote",
+    "overlapping_ranges": "two ranges of sightings of one article hold for the same run",
+    "listing_head": "a listing page's head is not its latest row that kept its links",
     "running_run": "a run is still `running`: in progress, or killed (warning)",
     "parser_drift": "a stored page now parses to content no version holds (warning)",
 }
@@ -130,6 +132,8 @@ class _Checker(PageChecks, RunChecks):
         self.version_numbers()
         self.current_versions()
         self.run_counters()
+        self.sighting_ranges()
+        self.listing_heads()
         self.running_runs()
         return self.problems
 

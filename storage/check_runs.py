@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, literal, select
 from sqlalchemy.orm import aliased
 
-from storage.models import Article, ListingPage, Observation, ParseError, Run, Version
+from storage.models import (
+    Article,
+    ListingHead,
+    ListingPage,
+    Observation,
+    ParseError,
+    Run,
+    Version,
+)
 
 
 class RunChecks:
@@ -177,6 +185,64 @@ class RunChecks:
                     ("articles.id", article_id),
                 )
         return removed, returned
+
+    # -- ranges ----------------------------------------------------------------------
+
+    def sighting_ranges(self) -> None:
+        """One article's ranges of sightings never overlap: a run sees an article once,
+        and the readers take the range that starts last for the one that ends last
+        (`storage.ranges`)."""
+        ordered = (
+            select(
+                Observation.id,
+                Observation.article_id,
+                Observation.run_id,
+                func.lag(Observation.last_run_id)
+                .over(
+                    partition_by=Observation.article_id,
+                    order_by=(Observation.run_id, Observation.id),
+                )
+                .label("before_ends"),
+                func.lag(Observation.id)
+                .over(
+                    partition_by=Observation.article_id,
+                    order_by=(Observation.run_id, Observation.id),
+                )
+                .label("before_id"),
+            )
+            .where(Observation.kind == "seen")
+            .subquery()
+        )
+        for row in self.conn.execute(
+            select(ordered).where(ordered.c.before_ends >= ordered.c.run_id)
+        ):
+            self.add(
+                "overlapping_ranges",
+                f"article {row.article_id}: the sightings from run {row.run_id} (observation "
+                f"{row.id}) overlap those of observation {row.before_id}, which reach run "
+                f"{row.before_ends}",
+                ("observations.id", row.id),
+            )
+
+    def listing_heads(self) -> None:
+        """Each listing page's head (`listing_heads`) is its latest row that kept its
+        links: what the next crawl asks for again."""
+        latest = dict(
+            self.conn.execute(
+                select(ListingPage.url, func.max(ListingPage.id))
+                .where(ListingPage.links.is_not(None))
+                .group_by(ListingPage.url)
+            ).all()
+        )
+        heads = dict(self.conn.execute(select(ListingHead.url, ListingHead.listing_page_id)).all())
+        for url in sorted(latest.keys() | heads.keys()):
+            if latest.get(url) != heads.get(url):
+                self.add(
+                    "listing_head",
+                    f"{url}: listing_heads says row {heads.get(url)}, its latest row with "
+                    f"links is {latest.get(url)}",
+                    ("listing_pages.url", url),
+                )
 
     def running_runs(self) -> None:
         for run_id, started in self.conn.execute(

@@ -93,6 +93,7 @@ def _store(conn: Connection, held: Any) -> int:
         .where(Observation.id == held.observation_id)
         .values(version_id=version_id)
     )
+    _split_sightings(conn, held, version_id)
     conn.execute(
         update(Observation)
         .where(
@@ -107,6 +108,35 @@ def _store(conn: Connection, held: Any) -> int:
         update(Article).where(Article.id == held.article_id).values(current_version_id=version_id)
     )
     return version_id
+
+
+def _split_sightings(conn: Connection, held: Any, version_id: int) -> None:
+    """A range of sightings of the kept version that reaches past the held run (the
+    article was seen as well as fetched in it) ends there: its later runs saw the held
+    page, so they become a range of their own, of the stored version."""
+    observations = Observation.__table__
+    spanning = conn.execute(
+        select(observations).where(
+            observations.c.article_id == held.article_id,
+            observations.c.kind == "seen",
+            observations.c.version_id == held.kept_version_id,
+            observations.c.run_id <= held.run_id,
+            observations.c.last_run_id > held.run_id,
+        )
+    ).all()
+    for row in spanning:
+        after, started = conn.execute(
+            select(Run.id, Run.started_at).where(Run.id > held.run_id).order_by(Run.id).limit(1)
+        ).one()
+        columns = {name: value for name, value in row._mapping.items() if name != "id"}
+        conn.execute(
+            insert(observations).values(
+                {**columns, "run_id": after, "version_id": version_id, "observed_at": started}
+            )
+        )
+        conn.execute(
+            update(observations).where(observations.c.id == row.id).values(last_run_id=held.run_id)
+        )
 
 
 def held_counts(conn: Connection) -> dict[int, int]:

@@ -39,6 +39,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# PostgreSQL's fill factor of the tables whose ranges grow (`last_run_id`): every run
+# rewrites each live range once, and half a page free lets the new row version stay in
+# its page (a HOT update: no new index entry, and the page is pruned without VACUUM).
+RANGE_TABLE_FILLFACTOR = 50
+
 
 class JsonType(TypeDecorator[Any]):
     """JSONB on PostgreSQL, so researchers can use containment (`@>`) and GIN indexes;
@@ -293,17 +298,20 @@ class Observation(Base):
     """
 
     __tablename__ = "observations"
+    # No index holds `last_run_id`, and PostgreSQL leaves room in each page: a range that
+    # grows is then updated in place (HOT), as SQLite updates it, instead of leaving a
+    # dead row and new index entries behind every run (`RANGE_TABLE_FILLFACTOR`).
     __table_args__ = (
         Index("ix_observations_run_id_kind", "run_id", "kind"),
-        # The observations of the latest runs (removals, the ranges a run continues).
-        Index("ix_observations_last_run_id_kind", "last_run_id", "kind"),
-        # The last run a version was seen in (views, `history`, `diff`): one index lookup.
-        Index("ix_observations_version_id_last_run_id", "version_id", "last_run_id"),
+        # A version's rows (its last run: views, `history`, `diff`).
+        Index("ix_observations_version_id_run_id", "version_id", "run_id"),
         # Each article's last fetch (`Archive.known_articles`, read by every crawl): the
         # fetches alone, not every sighting of every run, which grow by thousands a run.
         Index("ix_observations_kind_article_id_observed_at", "kind", "article_id", "observed_at"),
-        # An article's rows, and its last run (`current_articles`) read from the index alone.
-        Index("ix_observations_article_id_kind_last_run_id", "article_id", "kind", "last_run_id"),
+        # An article's rows by kind, latest first: its last fetch and its last range of
+        # sightings (`current_articles`, the ranges a run continues) in one probe each.
+        Index("ix_observations_article_id_kind_run_id", "article_id", "kind", "run_id"),
+        {"postgresql_with": {"fillfactor": RANGE_TABLE_FILLFACTOR}},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -332,11 +340,16 @@ class ListingPage(Base):
     """
 
     __tablename__ = "listing_pages"
+    __table_args__ = (
+        # A page's rows by run: the one that may cover a run (`tagcounts.finalize_run`).
+        Index("ix_listing_pages_url_run_id", "url", "run_id"),
+        {"postgresql_with": {"fillfactor": RANGE_TABLE_FILLFACTOR}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)  # the first run
-    last_run_id: Mapped[int] = mapped_column(Integer, index=True)
-    url: Mapped[str] = mapped_column(String(1000), index=True)
+    last_run_id: Mapped[int] = mapped_column(Integer)  # not indexed: see `Observation`
+    url: Mapped[str] = mapped_column(String(1000))
     listing_kind: Mapped[str | None] = mapped_column(String(20))
     tag_pk: Mapped[int | None] = mapped_column(ForeignKey("tags.id"))
     fetched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -370,11 +383,12 @@ class ArticleTag(Base):
     """
 
     __tablename__ = "article_tags"
+    __table_args__ = ({"postgresql_with": {"fillfactor": RANGE_TABLE_FILLFACTOR}},)
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)  # the first
     tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
     article_key: Mapped[str] = mapped_column(String(500), primary_key=True, index=True)
-    last_run_id: Mapped[int] = mapped_column(Integer, index=True)
+    last_run_id: Mapped[int] = mapped_column(Integer)  # not indexed: see `Observation`
 
 
 class RunTagCount(Base):

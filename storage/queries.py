@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, column, func, or_, select, table
 
-from storage import health
+from storage import health, ranges
 from storage import held as held_versions
 from storage.models import (
     VERSION_FIELDS,
@@ -86,12 +86,6 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
         .group_by(Version.article_id)
         .subquery()
     )
-    seen = (
-        select(Observation.article_id, func.max(Observation.last_run_id).label("last_seen"))
-        .where(Observation.kind.in_(("fetched", "seen")))
-        .group_by(Observation.article_id)
-        .subquery()
-    )
     query = (
         select(
             Article.article_key,
@@ -101,12 +95,11 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
             Version.reviewed,
             counts.c.versions,
             Article.first_run_id.label("first_seen"),
-            seen.c.last_seen,
+            ranges.article_last_run(Article.id).label("last_seen"),
             Article.removed_run_id.label("removed_in"),
         )
         .outerjoin(Version, Version.id == Article.current_version_id)
         .outerjoin(counts, counts.c.article_id == Article.id)
-        .outerjoin(seen, seen.c.article_id == Article.id)
         .order_by(Article.article_key)
     )
     if status:

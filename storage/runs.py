@@ -54,16 +54,24 @@ def finish(conn: Connection, run_id: int, status: str, pages_fetched: int) -> li
 
 def apply_removals(conn: Connection, run_id: int) -> list[int]:
     """Active articles the run found gone (404/410) and neither fetched nor saw."""
-    observed = select(Observation.article_id).where(
-        Observation.run_id <= run_id, Observation.last_run_id >= run_id
+    # Evidence of removal is one run's row; a sighting may be a range that reaches the
+    # run. Both are read by article (observations(article_id, kind, run_id)).
+    gone = select(Observation.article_id).where(
+        Observation.run_id == run_id, Observation.kind == "gone"
+    )
+    sighted = (
+        select(Observation.id)
+        .where(
+            Observation.article_id == Article.id,
+            Observation.kind.in_(rules.SIGHTINGS),
+            Observation.run_id <= run_id,
+            Observation.last_run_id >= run_id,
+        )
+        .exists()
     )
     gone_ids = list(
         conn.scalars(
-            select(Article.id).where(
-                Article.status == "active",
-                Article.id.in_(observed.where(Observation.kind == "gone")),
-                Article.id.not_in(observed.where(Observation.kind.in_(rules.SIGHTINGS))),
-            )
+            select(Article.id).where(Article.status == "active", Article.id.in_(gone), ~sighted)
         ).all()
     )
     if gone_ids:

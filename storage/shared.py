@@ -33,7 +33,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from common.urls import article_key as key_of_url
-from storage import rules, runs, search
+from storage import ranges, rules, runs, search
 from storage.archive import Archive
 from storage.identity import ZSTD_LEVEL
 from storage.listings import KnownListing
@@ -432,10 +432,7 @@ class SharedStore:
                 Observation.http_status,
                 Observation.run_id,
                 Observation.last_run_id,
-            )
-            .where(Observation.article_id == row.id, Observation.kind == "seen")
-            .order_by(Observation.last_run_id.desc(), Observation.id.desc())
-            .limit(1)
+            ).where(Observation.id == ranges.last_sighting_id(row.id))
         ).one_or_none()
         return ArticleState(
             ref=Ref(row.id),

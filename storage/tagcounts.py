@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
+from storage import ranges
 from storage.models import (
     ArticleTag,
     ListingPage,
@@ -30,18 +31,16 @@ def finalize_run(conn: Connection, run_id: int) -> None:
     # A listing page's row may hold for earlier runs too (a range): read in a later run
     # than its first, it is dated by that run's start.
     started = select(Run.started_at).where(Run.id == run_id).scalar_subquery()
+    listings = ranges.listing_rows_of_run(
+        run_id,
+        ListingPage.sidebar_id,
+        case((ListingPage.run_id == run_id, ListingPage.fetched_at), else_=started).label("at"),
+    ).subquery()
     pages = (
         select(Observation.sidebar_id, Observation.observed_at.label("at"))
         .where(Observation.run_id == run_id, Observation.sidebar_id.is_not(None))
         .union_all(
-            select(
-                ListingPage.sidebar_id,
-                case((ListingPage.run_id == run_id, ListingPage.fetched_at), else_=started),
-            ).where(
-                ListingPage.run_id <= run_id,
-                ListingPage.last_run_id >= run_id,
-                ListingPage.sidebar_id.is_not(None),
-            )
+            select(listings.c.sidebar_id, listings.c.at).where(listings.c.sidebar_id.is_not(None))
         )
         .subquery()
     )

@@ -359,8 +359,38 @@ def drop_reviewer_row(db_url: str) -> dict[str, int]:
     return {"versions.id": version_id}
 
 
+def overlapping_sightings(db_url: str) -> dict[str, int]:
+    """Two ranges of sightings of one article that both hold for run 2 (their counts in
+    the runs' counters are off too)."""
+    article_id, version_id, _ = _cytokine(db_url)
+    url = one(db_url, "SELECT last_url FROM articles WHERE id = :id", id=article_id)
+    for first in (1, 2):
+        sql(
+            db_url,
+            "INSERT INTO observations (run_id, last_run_id, article_id, kind, version_id, url, "
+            "http_status, observed_at) VALUES (:first, 2, :a, 'seen', :v, :url, 304, "
+            "'2026-01-01 00:00:00')",
+            first=first,
+            a=article_id,
+            v=version_id,
+            url=url,
+        )
+    later = one(
+        db_url,
+        "SELECT max(id) FROM observations WHERE article_id = :id AND kind = 'seen'",
+        id=article_id,
+    )
+    return {"observations.id": later}
+
+
+def lost_listing_head(db_url: str) -> dict[str, str]:
+    url = one(db_url, "SELECT min(url) FROM listing_heads")
+    sql(db_url, "DELETE FROM listing_heads WHERE url = :url", url=url)
+    return {"listing_pages.url": url}
+
+
 # (damage, the kinds it must be reported as, whether those are all that is reported)
-DAMAGE: list[tuple[Callable[[str], dict[str, int]], set[str], bool]] = [
+DAMAGE: list[tuple[Callable[[str], dict[str, Any]], set[str], bool]] = [
     (flip_page_byte, {"raw_page_hash"}, True),
     (flip_stored_byte, {"raw_page_data", "raw_page_hash", "raw_page_size"}, False),
     (edit_title, {"version_hash"}, True),
@@ -371,6 +401,8 @@ DAMAGE: list[tuple[Callable[[str], dict[str, int]], set[str], bool]] = [
     (older_current, {"current_version"}, True),
     (other_articles_version, {"wrong_article"}, False),
     (drop_reviewer_row, {"version_reviewers"}, True),
+    (overlapping_sightings, {"overlapping_ranges"}, False),
+    (lost_listing_head, {"listing_head"}, True),
 ]
 
 
@@ -378,7 +410,7 @@ DAMAGE: list[tuple[Callable[[str], dict[str, int]], set[str], bool]] = [
     ("damage", "expected", "only"), DAMAGE, ids=[d.__name__ for d, _, _ in DAMAGE]
 )
 def test_damage_is_reported_by_name(
-    ingested: str, damage: Callable[[str], dict[str, int]], expected: set[str], only: bool
+    ingested: str, damage: Callable[[str], dict[str, Any]], expected: set[str], only: bool
 ) -> None:
     ids = damage(ingested)
     before = dump(ingested)

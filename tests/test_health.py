@@ -229,6 +229,37 @@ def test_accepted_after_sightings_the_held_version_is_what_they_saw(archive: Arc
     sound(archive)
 
 
+def test_accepted_a_range_of_sightings_through_the_held_run_is_split(archive: Archive) -> None:
+    """Seen and fetched in the degraded run, then seen again: the range of sightings that
+    went through the held run ends there, and its later runs saw the stored version."""
+    crawl_records(archive, [article(key, **REVIEWED) for key in keys(12)])
+    sightings = [(key, article(key)["url"]) for key in keys(12)]
+    degraded = archive.start_run("incremental", parser_version="test")
+    archive.mark_seen_many(degraded, sightings)
+    for record in [article(key, **UNREVIEWED) for key in keys(12)]:
+        archive.save_article(degraded, record, raw=raw_page(record), url=record["url"])
+    assert close(archive, degraded).held == 12  # type: ignore[union-attr]
+    after = archive.start_run("incremental", parser_version="test")
+    archive.mark_seen_many(after, sightings)
+    close(archive, after)
+
+    def seen_rows() -> list[tuple[int, int, int]]:
+        with archive.engine.connect() as conn:
+            return sorted(
+                conn.execute(
+                    select(Observation.run_id, Observation.last_run_id, Version.first_run_id)
+                    .join(Version, Version.id == Observation.version_id)
+                    .where(Observation.kind == "seen")
+                ).tuples()
+            )
+
+    first = degraded - 1
+    assert seen_rows() == [(degraded, after, first)] * 12  # one range, of the kept version
+    assert held.accept_run(archive.engine, degraded).stored == 12
+    assert seen_rows() == [(degraded, degraded, first)] * 12 + [(after, after, degraded)] * 12
+    sound(archive)
+
+
 def test_a_parser_fix_reparsed_confirms_the_kept_versions(archive: Archive) -> None:
     crawl_records(archive, [article(key, **REVIEWED) for key in keys(12)])
     _, checked = crawl_records(archive, [article(key, **UNREVIEWED) for key in keys(12)])

@@ -225,3 +225,65 @@ def test_db_upgrade_moves_rows_into_ranges_and_every_view_reads_the_same(
         assert after[view] == before[view], view
     assert len(before["current_articles"]) == 3 and before["reviewed_changes"]
     assert errors(archive_url) == []
+
+
+def _range_indexes(engine: Engine) -> dict[str, list[str]]:
+    """Each index of the ranged tables, by name: the columns it holds."""
+    from sqlalchemy import inspect
+
+    inspector = inspect(engine)
+    found: dict[str, list[str]] = {}
+    for table in RANGED:
+        for index in inspector.get_indexes(table):
+            found[str(index["name"])] = [str(c) for c in index["column_names"]]
+        key = inspector.get_pk_constraint(table)
+        found[f"{table} (primary key)"] = [str(c) for c in key["constrained_columns"]]
+    return found
+
+
+def test_ranges_grow_in_place_no_index_holds_last_run_id(archive_url: str) -> None:
+    """What lets a range grow in place (migration 0008): no index of the ranged tables
+    holds `last_run_id`, so PostgreSQL updates the row within its page (HOT) and the
+    tables keep room for it there (fillfactor); the same on an archive migrated from
+    0007, and back down on the downgrade."""
+    from alembic import command
+
+    from storage.models import RANGE_TABLE_FILLFACTOR
+
+    Archive.open(archive_url).close()
+    engine = storage_db.make_engine(archive_url)
+
+    def fillfactors() -> dict[str, Any]:
+        if engine.dialect.name != "postgresql":
+            return dict.fromkeys(RANGED)
+        with engine.connect() as conn:
+            options = dict(
+                conn.execute(
+                    text(
+                        "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(:names) "
+                        "AND relnamespace = current_schema()::regnamespace"
+                    ),
+                    {"names": list(RANGED)},
+                ).all()
+            )
+        return {name: options.get(name) for name in RANGED}
+
+    in_place = dict.fromkeys(RANGED)
+    if engine.dialect.name == "postgresql":
+        in_place = dict.fromkeys(RANGED, [f"fillfactor={RANGE_TABLE_FILLFACTOR}"])
+    try:
+        fresh = _range_indexes(engine)
+        assert not [name for name, columns in fresh.items() if "last_run_id" in columns]
+        assert fillfactors() == in_place
+        with engine.begin() as conn:
+            command.downgrade(storage_db.alembic_config(conn), "0007")
+        assert [
+            name for name, columns in _range_indexes(engine).items() if "last_run_id" in columns
+        ]
+        assert fillfactors() == dict.fromkeys(RANGED)
+        with engine.begin() as conn:
+            command.upgrade(storage_db.alembic_config(conn), "head")
+        assert _range_indexes(engine) == fresh
+        assert fillfactors() == in_place
+    finally:
+        engine.dispose()

@@ -1,0 +1,71 @@
+"""Reading rows kept as ranges of runs (`run_id` through `last_run_id`) through indexes
+that do not hold `last_run_id` (migration 0008: a range that grows is then updated in
+place). One article's ranges of sightings never overlap (a run sees an article once), so
+the one that starts last is the one that ends last."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, ScalarSelect, func, select, union_all
+from sqlalchemy.orm import aliased
+
+from storage.models import ListingHead, ListingPage, Observation
+
+
+def last_sighting_id(article_id: ColumnElement[Any] | int) -> ScalarSelect[Any]:
+    """The id of the article's range of sightings that starts last (the one a run may
+    continue): one probe of observations(article_id, kind, run_id)."""
+    row = aliased(Observation)
+    return (
+        select(row.id)
+        .where(row.article_id == article_id, row.kind == "seen")
+        .order_by(row.run_id.desc(), row.id.desc())
+        .limit(1)
+        .correlate_except(row)
+        .scalar_subquery()
+    )
+
+
+def article_last_run(article_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The last run that fetched or saw the article: its last fetch (one run) or the end
+    of its last range of sightings, whichever is later (the view `current_articles`
+    says the same in SQL, migration 0008)."""
+    fetch = aliased(Observation)
+    sighting = aliased(Observation)
+    fetched = (
+        select(func.max(fetch.run_id).label("run"))
+        .where(fetch.article_id == article_id, fetch.kind == "fetched")
+        .correlate_except(fetch)
+    )
+    seen = select(
+        select(sighting.last_run_id)
+        .where(sighting.id == last_sighting_id(article_id))
+        .correlate_except(sighting)
+        .scalar_subquery()
+        .label("run")
+    )
+    both = union_all(fetched, seen).subquery()
+    return select(func.max(both.c.run)).scalar_subquery()
+
+
+def listing_rows_of_run(run_id: int, *columns: Any) -> CompoundSelect:
+    """`columns` of the listing pages' rows that hold for run `run_id`: those it read
+    first, and the ranges it continued.
+
+    A continued range is a page's row that starts last before the run and still holds
+    for it: found from each page's head by listing_pages(url, run_id), not by reading
+    every row the pages ever had. Every page read since migration 0005 has a head."""
+    earlier = aliased(ListingPage)
+    latest_start = (
+        select(func.max(earlier.run_id))
+        .where(earlier.url == ListingHead.url, earlier.run_id < run_id)
+        .scalar_subquery()
+    )
+    new = select(*columns).where(ListingPage.run_id == run_id)
+    continued = (
+        select(*columns)
+        .join(ListingHead, ListingHead.url == ListingPage.url)
+        .where(ListingPage.run_id == latest_start, ListingPage.last_run_id >= run_id)
+    )
+    return union_all(new, continued)
