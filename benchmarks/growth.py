@@ -198,6 +198,10 @@ class Backend:
     def size(self) -> int:
         raise NotImplementedError
 
+    def by_relation(self) -> dict[str, int]:
+        """Bytes of each table and index (what grew, in the report)."""
+        raise NotImplementedError
+
     def between_runs(self) -> None:
         """What the database does between two nightly runs."""
 
@@ -224,6 +228,13 @@ class SqliteBackend(Backend):
             )
         return int((pages - free) * size)
 
+    def by_relation(self) -> dict[str, int]:
+        import sqlite3
+
+        with sqlite3.connect(self.path) as conn:
+            rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        return {name: int(size) for name, size in rows}
+
 
 class PostgresBackend(Backend):
     name = "postgresql"
@@ -249,6 +260,20 @@ class PostgresBackend(Backend):
                 (self.schema,),
             ).fetchone()
         return int(row[0]) if row else 0
+
+    def by_relation(self) -> dict[str, int]:
+        """Tables with their TOAST, and each index."""
+        import psycopg
+
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT c.relname, CASE WHEN c.relkind = 'i' THEN pg_relation_size(c.oid) "
+                "ELSE pg_table_size(c.oid) END FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = %s AND c.relkind IN ('r', 'm', 'i')",
+                (self.schema,),
+            ).fetchall()
+        return {name: int(size) for name, size in rows}
 
     def between_runs(self) -> None:
         """VACUUM, as autovacuum does between nightly runs: a range that grows rewrites its
@@ -324,6 +349,13 @@ def added_since(archive: Archive, mark: tuple[int, int]) -> dict[str, Any]:
         "week_versions": versions[0],
         "week_versions_body_kb": round(versions[1] / 1e3, 1),
     }
+
+
+def grown(before: dict[str, int], after: dict[str, int], top: int = 6) -> dict[str, float]:
+    """The relations that grew most, in KB."""
+    growth = {name: after[name] - before.get(name, 0) for name in after}
+    largest = sorted((n for n in growth if growth[n] > 0), key=lambda n: -growth[n])[:top]
+    return {name: round(growth[name] / 1e3, 1) for name in largest}
 
 
 def start_times(archive: Archive) -> dict[str, float]:
@@ -435,6 +467,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             if week > 1:
                 change_week(site, week, args.change, rng, when)
             sizes = [b.size() for b in backends] if week in report_at else []
+            relations = [b.by_relation() for b in backends] if week in report_at else []
             marks = [stored_marks(a) for a in archives] if week in report_at else []
             counts = drive_week(archives, site, known, when)
             for backend in backends:
@@ -448,20 +481,23 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             site_dir = workdir / "site"
             if not args.no_crawl:
                 site.write(site_dir)
-            for backend, archive, before, mark in zip(backends, archives, sizes, marks,
-                                                      strict=True):  # fmt: skip
+            for backend, archive, before, mark, parts in zip(backends, archives, sizes, marks,
+                                                             relations, strict=True):  # fmt: skip
                 archive.flush()
                 point: dict[str, Any] = {"week": week, "backend": backend.name, **counts}
                 point["size_mb"] = round(backend.size() / 1e6, 2)
                 point["week_added_kb"] = round((backend.size() - before) / 1e3, 1)
+                point["week_added_by"] = grown(parts, backend.by_relation())
                 point.update(added_since(archive, mark))
                 point["views_ms"] = view_times(archive, key, tag_id)
                 point["start_ms"] = start_times(archive)
                 # An unchanged run: driven (as the other weeks), then, unless --no-crawl,
                 # a real crawl; what each added to the archive.
-                size = backend.size()
+                size, parts = backend.size(), backend.by_relation()
                 drive_week([archive], site, known, when)  # nothing changed since the week's
+                archive.flush()
                 point["unchanged_run_kb"] = round((backend.size() - size) / 1e3, 1)
+                point["unchanged_run_by"] = grown(parts, backend.by_relation())
                 backend.between_runs()
                 if not args.no_crawl:
                     # The first real crawl also rewrites what the driven runs saved unlike
