@@ -268,7 +268,7 @@ class BatchStore:
             ) in conn.execute(_article_state_query())
         }
         self._rehash_former_versions(conn)
-        self.identities.load(conn)
+        self.identities.load(conn, ranges.current_raw_page_ids())
         self._load_ranges(conn)
 
     def _load_ranges(self, conn: Connection) -> None:
@@ -289,10 +289,12 @@ class BatchStore:
                 Observation.http_status,
                 Observation.run_id,
                 Observation.last_run_id,
+            ).where(
+                Observation.id.in_(
+                    select(ranges.last_sighting_id(Article.id)).select_from(Article)
+                ),
+                Observation.last_run_id >= since,
             )
-            .select_from(Article)
-            .join(Observation, Observation.id == ranges.last_sighting_id(Article.id))
-            .where(Observation.last_run_id >= since)
         ):
             state = by_id.get(row.article_id)
             if state is not None:

@@ -2,8 +2,9 @@
 
 Each is stored once: a raw page per sha256 of its bytes, a sidebar per sha256 of its
 counts, a tag per `tag_id` (or per label, for a tag seen without an id). The maps are
-loaded with the run's state; a lookup that misses adds the new row to the current
-batch and remembers its `Ref`, so the hot path never asks the database.
+loaded with the run's state (of the raw pages, the current ones); a lookup that misses
+adds the new row to the current batch and remembers its `Ref`, so the hot path never
+asks the database.
 """
 
 from __future__ import annotations
@@ -37,10 +38,17 @@ class IdentityMap:
         self._tags_by_label: dict[str, Ref] = {}
         self._label_only: dict[str, Ref] = {}
 
-    def load(self, conn: Connection) -> None:
-        """Replace the maps with what the database holds."""
+    def load(self, conn: Connection, raw_page_ids: Any) -> None:
+        """Replace the maps with what the database holds; of the raw pages, those of
+        `raw_page_ids` (a select of ids): the pages a crawl may read again byte for byte.
+        Another page the archive holds is found when its batch is written (one query a
+        batch, `unit_of_work`), so a run's start reads as many rows as the site has
+        pages, not every page it ever had."""
         self._raw_pages = {
-            sha: Ref(id) for id, sha in conn.execute(select(RawPage.id, RawPage.sha256))
+            sha: Ref(id)
+            for id, sha in conn.execute(
+                select(RawPage.id, RawPage.sha256).where(RawPage.id.in_(raw_page_ids))
+            )
         }
         self._sidebars = {
             sha: Ref(id) for id, sha in conn.execute(select(Sidebar.id, Sidebar.sha256))

@@ -10,20 +10,42 @@ from typing import Any
 from sqlalchemy import ColumnElement, CompoundSelect, ScalarSelect, func, select, union_all
 from sqlalchemy.orm import aliased
 
-from storage.models import ListingHead, ListingPage, Observation
+from storage.models import Article, ListingHead, ListingPage, Observation
 
 
-def last_sighting_id(article_id: ColumnElement[Any] | int) -> ScalarSelect[Any]:
-    """The id of the article's range of sightings that starts last (the one a run may
-    continue): one probe of observations(article_id, kind, run_id)."""
+def last_observation_id(article_id: ColumnElement[Any] | int, kind: str) -> ScalarSelect[Any]:
+    """The id of the article's row of `kind` that starts last: its last fetch, or its
+    range of sightings that a run may continue. One probe of observations(article_id,
+    kind, run_id)."""
     row = aliased(Observation)
     return (
         select(row.id)
-        .where(row.article_id == article_id, row.kind == "seen")
+        .where(row.article_id == article_id, row.kind == kind)
         .order_by(row.run_id.desc(), row.id.desc())
         .limit(1)
         .correlate_except(row)
         .scalar_subquery()
+    )
+
+
+def last_sighting_id(article_id: ColumnElement[Any] | int) -> ScalarSelect[Any]:
+    """The id of the article's range of sightings that starts last (the one a run may
+    continue)."""
+    return last_observation_id(article_id, "seen")
+
+
+def current_raw_page_ids() -> CompoundSelect:
+    """The raw pages a crawl may fetch again byte for byte: each article's last fetch
+    and each listing page's head (as many as the site has pages, whatever the history)."""
+    return union_all(
+        select(Observation.raw_page_id).where(
+            Observation.id.in_(
+                select(last_observation_id(Article.id, "fetched")).select_from(Article)
+            )
+        ),
+        select(ListingPage.raw_page_id).join(
+            ListingHead, ListingHead.listing_page_id == ListingPage.id
+        ),
     )
 
 

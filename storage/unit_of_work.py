@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, update
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, update
 
 from storage import db, search
 from storage.models import (
@@ -155,7 +155,7 @@ class UnitOfWork:
 
 
 def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
-    _insert_returning(conn, RawPage.__table__, p.raw_pages)
+    _insert_raw_pages(conn, p.raw_pages)
     _insert_returning(conn, Tag.__table__, p.tags)
     if p.tag_id_adoptions:
         conn.execute(
@@ -263,6 +263,27 @@ def _extend_ranges(conn: Connection, extended: list[Extension]) -> None:
         )
     for (table_name, names), params in by_statement.items():
         conn.execute(extend_statement(table_name, names), params)
+
+
+def _insert_raw_pages(conn: Connection, rows: list[tuple[Ref, dict[str, Any]]]) -> None:
+    """The batch's raw pages: one the archive holds already (an older page the writer did
+    not load, `storage.identity`) takes that row's id, the others are inserted."""
+    if not rows:
+        return
+    held: dict[str, int] = {}
+    shas = [row["sha256"] for _, row in rows]
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        held.update(
+            conn.execute(select(RawPage.sha256, RawPage.id).where(RawPage.sha256.in_(chunk))).all()
+        )
+    new = []
+    for ref, row in rows:
+        if row["sha256"] in held:
+            ref.id = held[row["sha256"]]
+        else:
+            new.append((ref, row))
+    _insert_returning(conn, RawPage.__table__, new)
 
 
 def _resolve(row: dict[str, Any]) -> dict[str, Any]:

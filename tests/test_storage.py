@@ -35,7 +35,7 @@ from storage.models import (
     VersionReviewer,
 )
 from storage.shared import SharedStore
-from tests.storage_records import BREAST, UTERINE, article, listing, raw_page, sidebar
+from tests.storage_records import BREAST, FACET_URL, UTERINE, article, listing, raw_page, sidebar
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -668,3 +668,24 @@ def test_one_capture_is_saved_once_a_run(archive: Archive) -> None:
     row = run_row(archive, run)
     assert (row.articles_new, row.articles_changed, row.articles_seen) == (1, 1, 0)
     assert archive.known_articles()[record["article_key"]].status == "active"
+
+
+def test_a_page_back_to_older_bytes_is_stored_once(archive: Archive) -> None:
+    """The writer remembers only the current raw pages at a run's start; bytes that an
+    older fetch stored (an article back to its first page, a listing page back to an
+    earlier content) are found when the batch is written, not stored twice."""
+    first, second = article(), article(title="Retitled")
+    for record in (first, second, first):
+        run = archive.start_run("full", parser_version="1")
+        archive.save_article(run, record, raw=raw_page(record), url=record["url"])
+        archive.save_listing(run, listing(), raw=b"<html>facet</html>", url=FACET_URL)
+        archive.finish_run(run, "completed")
+    with archive.engine.connect() as conn:
+        pages = conn.scalar(select(func.count()).select_from(RawPage))
+        fetched = conn.scalars(
+            select(Observation.raw_page_id)
+            .where(Observation.kind == "fetched")
+            .order_by(Observation.id)
+        ).all()
+    assert pages == 3  # the two article pages and the facet page
+    assert fetched[0] == fetched[2] != fetched[1]
