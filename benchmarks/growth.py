@@ -8,7 +8,10 @@ weeks (10, 100 and 520 by default), on SQLite and, with --pg, PostgreSQL:
   and what one unchanged run added to it;
 - each research view's time (median of 5): all of `current_articles`, one article's
   `article_versions`, the last run's `reviewed_changes`, one tag's `tag_count_series`;
-- the crawl's start (what it reads of known articles and listing pages);
+- the crawl's start: what the spider reads of known articles and listing pages, and the
+  writer's state for the run (current versions, current raw pages, the ranges it may
+  continue);
+- what each run added, by table and index (the largest six);
 - an unchanged crawl: wall time and peak memory of `cwarchive crawl` (incremental)
   against the replay server serving the site as it is that week;
 - `cwarchive db check`, `cwarchive report` (the last four weeks) and
@@ -520,6 +523,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for backend in backends:
             backend.close()
     return {
+        "ratios": ratios(points),
         "articles": args.articles,
         "weeks": args.weeks,
         "change_pct": args.change,
@@ -531,6 +535,24 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "seconds": round(time.perf_counter() - started),
         "goals": GOALS,
     }
+
+
+def ratios(points: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Each backend's read times at its last reporting week over its first (the goals'
+    1.3x and 1.5x)."""
+    found: dict[str, dict[str, float]] = {}
+    for backend in sorted({p["backend"] for p in points}):
+        mine = [p for p in points if p["backend"] == backend]
+        if len(mine) < 2:
+            continue
+        first, last = mine[0], mine[-1]
+        found[f"{backend} {first['week']}->{last['week']}"] = {
+            name: round(last[group][name] / first[group][name], 2)
+            for group in ("views_ms", "start_ms")
+            for name in first[group]
+            if first[group][name]
+        }
+    return found
 
 
 def main() -> None:

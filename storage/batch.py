@@ -55,7 +55,10 @@ class BatchStore:
         self._previous_run: int | None = None
         # (tag row id, article key) -> [first run, last run] of the ranges that end in
         # the run before this one or later: the ones a facet page may extend.
-        self._tag_ranges: dict[tuple[int, str], list[int]] = {}
+        # Read when the run first lists articles under a tag (a crawl that reads no facet
+        # page never needs them); `_tags_since`: the first run whose ranges it may extend.
+        self._tag_ranges: dict[tuple[int, str], list[int]] | None = None
+        self._tags_since = 0
 
     @property
     def batch(self) -> Batch:
@@ -183,7 +186,7 @@ class BatchStore:
             if (id(tag), key) in self._run_article_tags:
                 continue
             self._run_article_tags.add((id(tag), key))
-            live = self._tag_ranges.get((tag.id, key)) if tag.id is not None else None
+            live = self._tag_range(tag.id, key) if tag.id is not None else None
             if live is not None and rules.covers(live[0], live[1], run_id):
                 continue
             if live is not None and rules.continues(live[1], previous):
@@ -194,6 +197,22 @@ class BatchStore:
             self.batch.article_tags.append(
                 {"run_id": run_id, "tag_pk": tag, "article_key": key, "last_run_id": run_id}
             )
+
+    def _tag_range(self, tag_pk: int, key: str) -> list[int] | None:
+        if self._tag_ranges is None:
+            with self.engine.connect() as conn:
+                self._tag_ranges = {
+                    (tag, article): [first, last]
+                    for first, tag, article, last in conn.execute(
+                        select(
+                            ArticleTag.run_id,
+                            ArticleTag.tag_pk,
+                            ArticleTag.article_key,
+                            ArticleTag.last_run_id,
+                        ).where(ArticleTag.last_run_id >= self._tags_since)
+                    )
+                }
+        return self._tag_ranges.get((tag_pk, key))
 
     def add(self, table: str, row: dict[str, Any]) -> None:
         """A row of `observations`, `listing_pages` or `parse_errors`; a listing page's
@@ -275,10 +294,12 @@ class BatchStore:
         """The ranges this run may extend or has extended: they end in the run before it
         or later. An article's is its last range of sightings, one index probe each
         (`storage.ranges`), flat as runs accumulate."""
-        self._tag_ranges = {}
+        self._tag_ranges = None
         if self.run_id is None:
+            self._tag_ranges = {}
             return
         since = self._previous_run if self._previous_run is not None else self.run_id
+        self._tags_since = since
         by_id = {state.ref.id: state for state in self.articles.values()}
         for row in conn.execute(
             select(
@@ -301,17 +322,6 @@ class BatchStore:
                 state.sighting = Sighting(
                     row.id, row.version_id, row.url, row.http_status, row.run_id, row.last_run_id
                 )
-        self._tag_ranges = {
-            (tag_pk, key): [first, last]
-            for first, tag_pk, key, last in conn.execute(
-                select(
-                    ArticleTag.run_id,
-                    ArticleTag.tag_pk,
-                    ArticleTag.article_key,
-                    ArticleTag.last_run_id,
-                ).where(ArticleTag.last_run_id >= since)
-            )
-        }
 
     def _rehash_former_versions(self, conn: Connection) -> None:
         """Current versions stored by a parser with another hash rule, compared by today's
