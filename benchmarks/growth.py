@@ -521,7 +521,10 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for archive in archives:
             archive.close()
         for backend in backends:
-            backend.close()
+            if args.keep:
+                print(f"kept: {backend.url}", file=sys.stderr)
+            else:
+                backend.close()
     return {
         "ratios": ratios(points),
         "articles": args.articles,
@@ -567,6 +570,7 @@ def main() -> None:
     parser.add_argument("--no-crawl", action="store_true", help="no real crawl at reporting weeks")
     parser.add_argument("--no-commands", action="store_true", help="no db check/report/export")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--keep", action="store_true", help="keep the archives (to inspect)")
     args = parser.parse_args()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
