@@ -32,7 +32,7 @@ from storage.known import KnownArticle
 from storage.listings import KnownListing, latest_listings, listing_links, listing_row_again
 from storage.models import Run
 from storage.reparse import Reparsing
-from storage.store import Store, StoreFactory
+from storage.store import RunMembership, Store, StoreFactory
 from storage.unit_of_work import ArticleState, write_connection
 
 logger = logging.getLogger(__name__)
@@ -165,10 +165,10 @@ class Archive(Reparsing):
 
     @property
     def worker(self) -> str | None:
-        return getattr(self.store, "worker", None)
+        return self.store.worker if isinstance(self.store, RunMembership) else None
 
-    def _membership(self) -> Any:
-        if not hasattr(self.store, "register_worker"):
+    def _membership(self) -> RunMembership:
+        if not isinstance(self.store, RunMembership):
             raise TypeError("only an archive opened for a distributed run has processes")
         return self.store
 

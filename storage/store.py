@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
@@ -58,6 +58,19 @@ class Store(Protocol):
         carried: dict[str, Any] | None = None,
     ) -> bool: ...
     def count(self, run_id: int, counters: Counter[str]) -> None: ...
+
+
+@runtime_checkable
+class RunMembership(Protocol):
+    """A store several processes write a run through (`storage.shared.SharedStore`):
+    each takes part as a worker with its `run_workers` row."""
+
+    worker: str | None
+
+    def register_worker(self, run_id: int, worker: str, role: str, host: str, pid: int) -> None: ...
+    def count_pages(self, fetched: int = 0, fetch_errors: int = 0) -> None: ...
+    def leave_run(self, run_id: int, status: str = "done") -> None: ...
+    def run_totals(self, run_id: int) -> dict[str, int]: ...
 
 
 StoreFactory = Callable[[Engine, int], Store]
