@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from storage import search
 from storage.locations import normalize_url
@@ -46,6 +46,24 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+# Every PostgreSQL session of ours: no JIT compilation. The views' plans carry a
+# correlated subquery per row, whose estimated cost passes `jit_above_cost` long before
+# the query is slow: compiling then costs 20 to 100 ms of a query that runs in under one
+# (the last run's `reviewed_changes`, 0.04 ms, took 23 ms at week 520 of
+# benchmarks/growth.py). JIT pays back on long analytical scans, not on these.
+POSTGRES_SESSION_OPTIONS = ("-c jit=off",)
+
+
+def with_session_options(url: URL, *options: str) -> URL:
+    """A PostgreSQL URL whose sessions start with `options` and ours, after the URL's own
+    (a `search_path`, say)."""
+    given = url.query.get("options")
+    kept = [given] if isinstance(given, str) else list(given or ())
+    return url.update_query_dict(
+        {"options": " ".join([*kept, *POSTGRES_SESSION_OPTIONS, *options])}
+    )
+
+
 def make_engine(db_url: str) -> Engine:
     url = make_url(normalize_url(db_url))
     if url.get_backend_name() == "sqlite":
@@ -53,7 +71,7 @@ def make_engine(db_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, json_serializer=_dumps, pool_pre_ping=True)
+    return create_engine(with_session_options(url), json_serializer=_dumps, pool_pre_ping=True)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:

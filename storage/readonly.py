@@ -208,12 +208,8 @@ def read_only_engine(
     """
     url = make_url(db.normalize_url(db_url))
     if url.get_backend_name() != "sqlite":
-        # Read-only from the session's first transaction on, whatever runs in it; the
-        # URL's own `options` (a search_path, say) are kept.
-        given = url.query.get("options")
-        options = [given] if isinstance(given, str) else list(given or ())
-        options.append("-c default_transaction_read_only=on")
-        url = url.update_query_dict({"options": " ".join(options)})
+        # Read-only from the session's first transaction on, whatever runs in it.
+        url = db.with_session_options(url, "-c default_transaction_read_only=on")
         if snapshot:
             return create_engine(url, poolclass=NullPool, isolation_level="REPEATABLE READ")
         return create_engine(url, poolclass=NullPool)

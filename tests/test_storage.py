@@ -689,3 +689,26 @@ def test_a_page_back_to_older_bytes_is_stored_once(archive: Archive) -> None:
         ).all()
     assert pages == 3  # the two article pages and the facet page
     assert fetched[0] == fetched[2] != fetched[1]
+
+
+def test_postgresql_sessions_compile_no_jit(pg_url: str) -> None:
+    """The writer's and the readers' PostgreSQL sessions run without JIT compilation
+    (`storage.db.POSTGRES_SESSION_OPTIONS`), keeping the URL's own options (the test's
+    search_path) and the read-only one."""
+    from storage.readonly import read_only_engine
+
+    Archive.open(pg_url).close()
+    writer, reader = storage_db.make_engine(pg_url), read_only_engine(pg_url)
+    try:
+        with writer.connect() as conn:
+            assert conn.scalar(text("SHOW jit")) == "off"
+            assert conn.scalar(text("SHOW default_transaction_read_only")) == "off"
+            schema = conn.scalar(text("SELECT current_schema()"))
+        with reader.connect() as conn:
+            assert conn.scalar(text("SHOW jit")) == "off"
+            assert conn.scalar(text("SHOW default_transaction_read_only")) == "on"
+            assert conn.scalar(text("SELECT current_schema()")) == schema
+        assert schema and schema != "public"
+    finally:
+        writer.dispose()
+        reader.dispose()
