@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.orm import aliased
 
 from common.record import FORMER_CONTENT_FIELDS
 from common.urls import article_key as key_of_url
@@ -340,13 +341,15 @@ class BatchStore:
 
 
 def _article_state_query() -> Any:
-    numbers = (
-        select(Version.article_id, func.max(Version.number).label("max_number"))
-        .group_by(Version.article_id)
-        .subquery()
+    # An article's highest version number, one probe of versions(article_id, number)
+    # each: not a grouping of every version the archive holds.
+    numbers = aliased(Version)
+    max_number = (
+        select(func.max(numbers.number))
+        .where(numbers.article_id == Article.id)
+        .correlate(Article)
+        .scalar_subquery()
     )
-    return (
-        select(Article.article_key, *STATE_COLUMNS, Version.content_hash, numbers.c.max_number)
-        .outerjoin(Version, Version.id == Article.current_version_id)
-        .outerjoin(numbers, numbers.c.article_id == Article.id)
-    )
+    return select(
+        Article.article_key, *STATE_COLUMNS, Version.content_hash, max_number.label("max_number")
+    ).outerjoin(Version, Version.id == Article.current_version_id)
