@@ -6,7 +6,7 @@ weeks (10, 100 and 520 by default), on SQLite and, with --pg, PostgreSQL:
 
 - the archive's size (SQLite: pages in use; PostgreSQL: every relation of its schema)
   and what one unchanged run added to it;
-- each research view's time (median of 5): all of `current_articles`, one article's
+- each research view's time (median of 15): all of `current_articles`, one article's
   `article_versions`, the last run's `reviewed_changes`, one tag's `tag_count_series`;
 - the crawl's start: what the spider reads of known articles and listing pages, and the
   writer's state for the run (current versions, current raw pages, the ranges it may
@@ -299,7 +299,7 @@ class PostgresBackend(Backend):
 # -- measuring ----------------------------------------------------------------------------------
 
 
-def median_ms(work: Callable[[], Any], repeats: int = 5) -> float:
+def median_ms(work: Callable[[], Any], repeats: int = 15) -> float:
     work()  # warm: the first read pays for the cache
     times = []
     for _ in range(repeats):
