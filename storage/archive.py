@@ -344,22 +344,14 @@ class Archive(Reparsing):
                 "links": listing_links(record),
             }
             last = self._last_listing(run_id, url)
-            if (
+            # Fetched whole (no validators asked, or none kept) and the same as the run
+            # before read it: that row's range grows.
+            if not (
                 last is not None
                 and rules.same_listing(last, row, self._parser_version_of(run_id))
                 and rules.continues(last.last_run_id, store.previous_run(run_id))
-                and store.extend(
-                    "listing_pages",
-                    {"id": last.id},
-                    last.last_run_id,
-                    run_id,
-                    carried := rules.newer_validators(last, etag, last_modified),
-                )
+                and self._listing_read_again(url, last, run_id, etag, last_modified)
             ):
-                # Fetched whole (no validators asked, or none kept) and the same as the
-                # run before read it: that row's range grows.
-                self._listing_read_again(url, last, run_id, carried)
-            else:
                 store.add("listing_pages", row)
             store.count(run_id, Counter(listings=1))
 
@@ -386,16 +378,11 @@ class Archive(Reparsing):
             tag_ref = store.known_tag(last)
             if tag_ref is not None:
                 store.tag_articles(run_id, tag_ref, last.links.get("article_links") or [])
-            if rules.listing_continues(last, store.previous_run(run_id), etag) and store.extend(
-                "listing_pages",
-                {"id": last.id},
-                last.last_run_id,
-                run_id,
-                carried := rules.newer_validators(last, etag, last_modified),
+            # The run reads it as the last one did: that row's range grows.
+            if not (
+                rules.listing_continues(last, store.previous_run(run_id), etag)
+                and self._listing_read_again(url, last, run_id, etag, last_modified)
             ):
-                # The run reads it as the last one did: that row's range grows.
-                self._listing_read_again(url, last, run_id, carried)
-            else:
                 store.add(
                     "listing_pages",
                     listing_row_again(
@@ -456,11 +443,23 @@ class Archive(Reparsing):
         return self._last_listings[1].get(url)
 
     def _listing_read_again(
-        self, url: str, last: KnownListing, run_id: int, carried: dict[str, Any]
-    ) -> None:
-        """`last`'s row now holds for `run_id` too (with the validators it carried)."""
+        self,
+        url: str,
+        last: KnownListing,
+        run_id: int,
+        etag: str | None,
+        last_modified: str | None,
+    ) -> bool:
+        """`last`'s row holds for `run_id` too, carrying the validators the response sent
+        that differ: False when the store found its range already ended elsewhere."""
+        carried = rules.newer_validators(last, etag, last_modified)
+        if not self.store.extend(
+            "listing_pages", {"id": last.id}, last.last_run_id, run_id, carried
+        ):
+            return False
         assert self._last_listings is not None
         self._last_listings[1][url] = dataclasses.replace(last, last_run_id=run_id, **carried)
+        return True
 
     def _parser_version_of(self, run_id: int) -> str:
         if run_id not in self._parser_versions:

@@ -57,9 +57,8 @@ class BatchStore:
         # (tag row id, article key) -> [first run, last run] of the ranges that end in
         # the run before this one or later: the ones a facet page may extend.
         # Read when the run first lists articles under a tag (a crawl that reads no facet
-        # page never needs them); `_tags_since`: the first run whose ranges it may extend.
+        # page never needs them).
         self._tag_ranges: dict[tuple[int, str], list[int]] | None = None
-        self._tags_since = 0
 
     @property
     def batch(self) -> Batch:
@@ -210,7 +209,7 @@ class BatchStore:
                             ArticleTag.tag_pk,
                             ArticleTag.article_key,
                             ArticleTag.last_run_id,
-                        ).where(ArticleTag.last_run_id >= self._tags_since)
+                        ).where(ArticleTag.last_run_id >= self._ranges_since())
                     )
                 }
         return self._tag_ranges.get((tag_pk, key))
@@ -297,10 +296,8 @@ class BatchStore:
         (`storage.ranges`), flat as runs accumulate."""
         self._tag_ranges = None
         if self.run_id is None:
-            self._tag_ranges = {}
             return
-        since = self._previous_run if self._previous_run is not None else self.run_id
-        self._tags_since = since
+        since = self._ranges_since()
         by_id = {state.ref.id: state for state in self.articles.values()}
         for row in conn.execute(
             select(
@@ -323,6 +320,11 @@ class BatchStore:
                 state.sighting = Sighting(
                     row.id, row.version_id, row.url, row.http_status, row.run_id, row.last_run_id
                 )
+
+    def _ranges_since(self) -> int:
+        """The first run whose ranges this run may extend or has extended."""
+        assert self.run_id is not None
+        return self._previous_run if self._previous_run is not None else self.run_id
 
     def _rehash_former_versions(self, conn: Connection) -> None:
         """Current versions stored by a parser with another hash rule, compared by today's

@@ -192,23 +192,18 @@ class RunChecks:
         """One article's ranges of sightings never overlap: a run sees an article once,
         and the readers take the range that starts last for the one that ends last
         (`storage.ranges`)."""
+        # Each range beside the one of the same article that starts before it.
+        before = {
+            "partition_by": Observation.article_id,
+            "order_by": (Observation.run_id, Observation.id),
+        }
         ordered = (
             select(
                 Observation.id,
                 Observation.article_id,
                 Observation.run_id,
-                func.lag(Observation.last_run_id)
-                .over(
-                    partition_by=Observation.article_id,
-                    order_by=(Observation.run_id, Observation.id),
-                )
-                .label("before_ends"),
-                func.lag(Observation.id)
-                .over(
-                    partition_by=Observation.article_id,
-                    order_by=(Observation.run_id, Observation.id),
-                )
-                .label("before_id"),
+                func.lag(Observation.last_run_id).over(**before).label("before_ends"),
+                func.lag(Observation.id).over(**before).label("before_id"),
             )
             .where(Observation.kind == "seen")
             .subquery()

@@ -124,10 +124,13 @@ def _split_sightings(conn: Connection, held: Any, version_id: int) -> None:
             observations.c.last_run_id > held.run_id,
         )
     ).all()
+    if not spanning:
+        return
+    # A range reaches past the held run, so a run follows it.
+    after, started = conn.execute(
+        select(Run.id, Run.started_at).where(Run.id > held.run_id).order_by(Run.id).limit(1)
+    ).one()
     for row in spanning:
-        after, started = conn.execute(
-            select(Run.id, Run.started_at).where(Run.id > held.run_id).order_by(Run.id).limit(1)
-        ).one()
         columns = {name: value for name, value in row._mapping.items() if name != "id"}
         conn.execute(
             insert(observations).values(
