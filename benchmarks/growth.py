@@ -86,6 +86,12 @@ VIEWS = {
         "SELECT * FROM tag_count_series WHERE tag_id = :tag ORDER BY run",
         {"tag": None},
     ),
+    # The whole series has a row a run, so it grows with the runs by nature; a window of
+    # the last ten runs is the same question with an answer of fixed size.
+    "tag_count_series (one tag, last 10 runs)": (
+        "SELECT * FROM tag_count_series WHERE tag_id = :tag AND run > :run - 10 ORDER BY run",
+        {"tag": None},
+    ),
 }
 
 

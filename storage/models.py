@@ -308,9 +308,9 @@ class Observation(Base):
         # Each article's last fetch (`Archive.known_articles`, read by every crawl): the
         # fetches alone, not every sighting of every run, which grow by thousands a run.
         Index("ix_observations_kind_article_id_observed_at", "kind", "article_id", "observed_at"),
-        # An article's rows by kind, latest first: its last fetch and its last range of
-        # sightings (`current_articles`, the ranges a run continues) in one probe each.
-        Index("ix_observations_article_id_kind_run_id", "article_id", "kind", "run_id"),
+        # An article's rows by kind, latest first, in the probes' order (run_id, id): its
+        # last fetch and last range of sightings in one probe each (`storage.ranges`).
+        Index("ix_observations_article_id_kind_run_id_id", "article_id", "kind", "run_id", "id"),
         {"postgresql_with": {"fillfactor": RANGE_TABLE_FILLFACTOR}},
     )
 
@@ -395,10 +395,11 @@ class RunTagCount(Base):
     """The consolidated count of a tag in a run (rule in docs/storage.md)."""
 
     __tablename__ = "run_tag_counts"
+    # One tag's series (`tag_count_series`) reads its rows only, in run order.
+    __table_args__ = (Index("ix_run_tag_counts_tag_pk_run_id", "tag_pk", "run_id"),)
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), primary_key=True)
-    # Indexed: one tag's series (`tag_count_series`) reads its rows only.
-    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True, index=True)
+    tag_pk: Mapped[int] = mapped_column(ForeignKey("tags.id"), primary_key=True)
     label: Mapped[str | None] = mapped_column(String(500))
     group: Mapped[str | None] = mapped_column(String(200))
     # Null when no page of the run showed the tag in its sidebar.
