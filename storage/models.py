@@ -286,6 +286,19 @@ class Observation(Base):
     sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
 
 
+class ListingLinks(Base):
+    """A distinct list of the links a crawl follows from a listing page (the record's
+    `LISTING_LINKS`), stored once per sha256 of its canonical JSON
+    (`storage.identity.links_sha256`), as a sidebar is: a page whose bytes changed but
+    not its links (a count, a retitled card) points at the list it had."""
+
+    __tablename__ = "listing_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    links: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+
 class ListingPage(Base):
     """A listing page (landing, directory, facet, author, archive) as runs `run_id`
     through `last_run_id` read it.
@@ -312,11 +325,12 @@ class ListingPage(Base):
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
     # The response's validators and the links a crawl follows from the page
-    # (`LISTING_LINKS` of its record): an incremental crawl asks again with the
-    # validators and, on a 304, follows these links and records the page as it was.
+    # (`listing_links`; null on rows of before migration 0005): an incremental crawl
+    # asks again with the validators and, on a 304, follows these links and records
+    # the page as it was.
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    links: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    links_id: Mapped[int | None] = mapped_column(ForeignKey("listing_links.id"))
 
 
 class ListingHead(Base):
