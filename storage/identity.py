@@ -35,7 +35,8 @@ def links_row(links: dict[str, Any]) -> dict[str, Any]:
 
 
 class IdentityMap:
-    """Raw pages, sidebars and tags already stored (or pending), by what identifies them."""
+    """Raw pages, sidebars, link lists and tags already stored (or pending), by what
+    identifies them."""
 
     def __init__(self, work: UnitOfWork) -> None:
         self._work = work
