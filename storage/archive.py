@@ -341,18 +341,19 @@ class Archive(Reparsing):
                 "sidebar_id": sidebar_ref,
                 "etag": etag,
                 "last_modified": last_modified,
-                "links": listing_links(record),
             }
+            followed = listing_links(record)
             last = self._last_listing(run_id, url)
             # Fetched whole (no validators asked, or none kept) and the same as the run
             # before read it: that row's range grows.
             if not (
                 last is not None
-                and rules.same_listing(last, row, self._parser_version_of(run_id))
+                and rules.same_listing(last, row, followed, self._parser_version_of(run_id))
                 and rules.continues(last.last_run_id, store.previous_run(run_id))
                 and self._listing_read_again(url, last, run_id, etag, last_modified)
             ):
-                store.add("listing_pages", row)
+                # The links are stored once per distinct list (`listing_links`).
+                store.add("listing_pages", {**row, "links_id": store.links_ref(followed)})
             store.count(run_id, Counter(listings=1))
 
         self.store.unit(save)

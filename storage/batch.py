@@ -166,6 +166,9 @@ class BatchStore:
     def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
         return self.identities.sidebar_ref(tag_counts)
 
+    def links_ref(self, links: dict[str, Any]) -> Ref:
+        return self.identities.links_ref(links)
+
     def listing_refs(
         self, tag_counts: list[dict[str, Any]], facet: tuple[str, str | None, str | None] | None
     ) -> tuple[Ref | None, Ref | None]:
@@ -287,7 +290,7 @@ class BatchStore:
             ) in conn.execute(_article_state_query())
         }
         self._rehash_former_versions(conn)
-        self.identities.load(conn, ranges.current_raw_page_ids())
+        self.identities.load(conn, ranges.current_raw_page_ids(), ranges.current_links_ids())
         self._load_ranges(conn)
 
     def _load_ranges(self, conn: Connection) -> None:

@@ -47,6 +47,7 @@ KINDS = {
     "raw_page_data": "a raw page does not decompress, or its compression is unknown",
     "raw_page_hash": "a raw page's bytes do not hash to its sha256",
     "raw_page_size": "a raw page's bytes are not its recorded size",
+    "listing_links_hash": "a listing page's stored links do not hash to their sha256",
     "version_hash": "a version's fields do not hash to its content_hash",
     "version_reviewers": "a version's version_reviewers rows differ from its reviewers",
     "version_numbers": "an article's version numbers are not 1..n in run order",
@@ -128,6 +129,7 @@ class _Checker(PageChecks, RunChecks):
         if self.conn.dialect.name == "sqlite":
             self.sqlite_pragmas(dangling)
         self.raw_pages()
+        self.listing_links()
         self.versions()
         self.version_numbers()
         self.current_versions()

@@ -1,5 +1,6 @@
-"""`db check`'s raw page checks: each page decompresses to its size and sha256, and
-with `--deep` re-parses to content some version holds (`storage.check`)."""
+"""`db check`'s checks of what is stored by its sha256: each raw page decompresses to
+its size and sha256, and with `--deep` re-parses to content some version holds; each
+list of a listing page's links hashes to its sha256 (`storage.check`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import zstandard
 from sqlalchemy import Connection, select
 
 from common.record import NON_CONTENT_FIELDS, content_hash
-from storage.models import Article, Observation, RawPage, Version
+from storage.identity import links_row
+from storage.models import Article, ListingLinks, Observation, RawPage, Version
 from storage.models import version_record as stored_record
 
 # Raw pages read per query: ~25 KB compressed and ~100 KB of HTML each.
 RAW_CHUNK = 100
+# Link lists read per query: ~1.2 KB of JSON each.
+LINKS_CHUNK = 1000
 # Versions read per query (body text included).
 VERSION_CHUNK = 500
 # Read a raw page's decompressed bytes this much at a time (flat memory on any page).
@@ -95,6 +99,22 @@ class PageChecks:
             )
             return None
         return b"".join(parts)
+
+    # -- listing links ---------------------------------------------------------------
+
+    def listing_links(self) -> None:
+        """Each stored list of a listing page's links hashes (its canonical JSON, as the
+        writer took it: `storage.identity.links_row`) to its `sha256`."""
+        query = select(ListingLinks.id, ListingLinks.sha256, ListingLinks.links)
+        for rows in chunks(self.conn, query, ListingLinks.id, LINKS_CHUNK):
+            for row in rows:
+                sha = links_row(row.links)["sha256"]
+                if sha != row.sha256:
+                    self.add(
+                        "listing_links_hash",
+                        f"links hash to {sha[:16]}…, not {row.sha256[:16]}…",
+                        ("listing_links.id", row.id),
+                    )
 
     def reparse_pages(self, pages: dict[int, bytes]) -> None:
         """`--deep`: each article page of the chunk parses to one of its article's versions."""

@@ -225,7 +225,7 @@ class RunChecks:
         latest = dict(
             self.conn.execute(
                 select(ListingPage.url, func.max(ListingPage.id))
-                .where(ListingPage.links.is_not(None))
+                .where(ListingPage.links_id.is_not(None))
                 .group_by(ListingPage.url)
             ).all()
         )

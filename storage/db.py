@@ -20,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 # current. Every command that opens an archive compares with it, and Alembic (a tenth
 # of a second to import, and to read the scripts) is loaded only to migrate or when
 # the archive is not current. `tests/test_storage.py` checks it is Alembic's head.
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 _extracted: Path | None = None
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # Execution option that makes a SQLite transaction take the write lock at BEGIN:

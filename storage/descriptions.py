@@ -284,7 +284,18 @@ TABLES: dict[str, Described] = {
             "sidebar_id": "the page's sidebar tag counts (`sidebars.id`)",
             "etag": "the response's ETag, sent back by the next incremental crawl",
             "last_modified": "the response's Last-Modified, sent back likewise",
-            "links": "the links a crawl follows from the page (JSON), also after a 304",
+            "links_id": "the links a crawl follows from the page, also after a 304 "
+            "(`listing_links.id`)",
+        },
+    ),
+    "listing_links": Described(
+        "Listing links",
+        "One row per distinct list of the links a crawl follows from a listing page; "
+        "pages point at it.",
+        {
+            "id": "the list's row id",
+            "sha256": "the sha256 of its canonical JSON",
+            "links": "the record's `article_links`, `archive_links` and `next_page` (JSON)",
         },
     ),
     "parse_errors": Described(

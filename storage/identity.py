@@ -1,10 +1,11 @@
-"""Identity lookups of raw pages, sidebars and tags, answered from memory.
+"""Identity lookups of raw pages, sidebars, listing links and tags, answered from memory.
 
 Each is stored once: a raw page per sha256 of its bytes, a sidebar per sha256 of its
-counts, a tag per `tag_id` (or per label, for a tag seen without an id). The maps are
-loaded with the run's state (of the raw pages, the current ones); a lookup that misses
-adds the new row to the current batch and remembers its `Ref`, so the hot path never
-asks the database.
+counts, a listing page's links per sha256 of their canonical JSON, a tag per `tag_id`
+(or per label, for a tag seen without an id). The maps are loaded with the run's state
+(of the raw pages and the link lists, the current ones); a lookup that misses adds the
+new row to the current batch and remembers its `Ref`, so the hot path never asks the
+database.
 """
 
 from __future__ import annotations
@@ -16,38 +17,53 @@ from typing import Any
 import zstandard
 from sqlalchemy import Connection, select
 
-from storage.models import RawPage, Sidebar, Tag, TagLabel
+from storage.models import ListingLinks, RawPage, Sidebar, Tag, TagLabel
 from storage.unit_of_work import Ref, UnitOfWork
 
 ZSTD_LEVEL = 3  # level 3 already stores these pages at ~1/7; higher levels cost far more CPU
 
 
-def _canonical_json(value: Any) -> bytes:
+def canonical_json(value: Any) -> bytes:
+    """The one serialisation a sidebar's and a link list's sha256 are taken of."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def links_row(links: dict[str, Any]) -> dict[str, Any]:
+    """The `listing_links` row of a listing page's links: every writer's, and what
+    `db check` hashes again (migration 0010 carries its own copy of the rule)."""
+    return {"sha256": hashlib.sha256(canonical_json(links)).hexdigest(), "links": links}
+
+
 class IdentityMap:
-    """Raw pages, sidebars and tags already stored (or pending), by what identifies them."""
+    """Raw pages, sidebars, link lists and tags already stored (or pending), by what
+    identifies them."""
 
     def __init__(self, work: UnitOfWork) -> None:
         self._work = work
         self._compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
         self._raw_pages: dict[str, Ref] = {}
         self._sidebars: dict[str, Ref] = {}
+        self._links: dict[str, Ref] = {}
         self._tags_by_id: dict[str, Ref] = {}
         self._tags_by_label: dict[str, Ref] = {}
         self._label_only: dict[str, Ref] = {}
 
-    def load(self, conn: Connection, raw_page_ids: Any) -> None:
-        """Replace the maps with what the database holds; of the raw pages, those of
-        `raw_page_ids` (a select of ids): the pages a crawl may read again byte for byte.
-        Another page the archive holds is found when its batch is written (one query a
-        batch, `unit_of_work`), so a run's start reads as many rows as the site has
-        pages, not every page it ever had."""
+    def load(self, conn: Connection, raw_page_ids: Any, links_ids: Any) -> None:
+        """Replace the maps with what the database holds; of the raw pages and the link
+        lists, those of `raw_page_ids` and `links_ids` (selects of ids): what a crawl may
+        read again. Another page or list the archive holds is found when its batch is
+        written (one query a batch, `unit_of_work`), so a run's start reads as many rows
+        as the site has pages, not every page it ever had."""
         self._raw_pages = {
             sha: Ref(id)
             for id, sha in conn.execute(
                 select(RawPage.id, RawPage.sha256).where(RawPage.id.in_(raw_page_ids))
+            )
+        }
+        self._links = {
+            sha: Ref(id)
+            for id, sha in conn.execute(
+                select(ListingLinks.id, ListingLinks.sha256).where(ListingLinks.id.in_(links_ids))
             )
         }
         self._sidebars = {
@@ -87,11 +103,20 @@ class IdentityMap:
             )
         return ref
 
+    def links_ref(self, links: dict[str, Any]) -> Ref:
+        """The stored list of these links (a listing page's `LISTING_LINKS`)."""
+        row = links_row(links)
+        ref = self._links.get(row["sha256"])
+        if ref is None:
+            ref = self._links[row["sha256"]] = Ref()
+            self._work.batch.listing_links.append((ref, row))
+        return ref
+
     def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
         """The sidebar showing these counts (None for a page without one)."""
         if not tag_counts:
             return None
-        sha = hashlib.sha256(_canonical_json(tag_counts)).hexdigest()
+        sha = hashlib.sha256(canonical_json(tag_counts)).hexdigest()
         ref = self._sidebars.get(sha)
         if ref is None:
             batch = self._work.batch

@@ -14,7 +14,7 @@ import orjson
 from sqlalchemy import Connection, Text, cast, select
 
 from common.record import LISTING_LINKS
-from storage.models import ListingHead, ListingPage, Run, Tag
+from storage.models import ListingHead, ListingLinks, ListingPage, Run, Tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +39,7 @@ class KnownListing:
     etag: str | None
     last_modified: str | None
     parser_version: str  # of the run that fetched it
+    links_id: int  # its `listing_links` row
     links_json: str
 
     @property
@@ -69,13 +70,14 @@ def latest_listings(conn: Connection) -> dict[str, KnownListing]:
             ListingPage.etag,
             ListingPage.last_modified,
             Run.parser_version,
-            cast(ListingPage.links, Text),
+            ListingPage.links_id,
+            cast(ListingLinks.links, Text),
         )
         .select_from(ListingHead)
         .join(ListingPage, ListingPage.id == ListingHead.listing_page_id)
+        .join(ListingLinks, ListingLinks.id == ListingPage.links_id)
         .join(Run, Run.id == ListingPage.run_id)
         .outerjoin(Tag, Tag.id == ListingPage.tag_pk)
-        .where(ListingPage.links.is_not(None))
     )
     return {row[0]: KnownListing(*row) for row in rows}
 
@@ -102,5 +104,5 @@ def listing_row_again(
         "sidebar_id": last.sidebar_id,
         "etag": etag or last.etag,
         "last_modified": last_modified or last.last_modified,
-        "links": last.links,
+        "links_id": last.links_id,
     }

@@ -10,10 +10,8 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -23,11 +21,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from common.record import non_content_fields
+from storage.columns import JsonType, UTCDateTime
 from storage.vocabulary import VERSION_FIELDS as VERSION_FIELDS  # re-exported: the read side
 
 # Stable constraint names, so migrations can refer to them on every backend.
@@ -43,48 +40,6 @@ NAMING_CONVENTION = {
 # rewrites each live range once, and half a page free lets the new row version stay in
 # its page (a HOT update: no new index entry, and the page is pruned without VACUUM).
 RANGE_TABLE_FILLFACTOR = 50
-
-
-class JsonType(TypeDecorator[Any]):
-    """JSONB on PostgreSQL, so researchers can use containment (`@>`) and GIN indexes;
-    JSON (text read with json_extract) on SQLite.
-
-    The PostgreSQL type is looked up when a PostgreSQL connection needs it: opening an
-    SQLite archive does not import that dialect (25 ms of every crawl's start).
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Dialect) -> Any:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import JSONB
-
-            return dialect.type_descriptor(JSONB())
-        return dialect.type_descriptor(JSON())
-
-
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """An aware UTC datetime on every backend (SQLite keeps no time zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            # Naive values are taken as UTC: that is what every caller here produces.
-            value = value.replace(tzinfo=dt.UTC)
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -331,6 +286,19 @@ class Observation(Base):
     sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
 
 
+class ListingLinks(Base):
+    """A distinct list of the links a crawl follows from a listing page (the record's
+    `LISTING_LINKS`), stored once per sha256 of its canonical JSON
+    (`storage.identity.links_sha256`), as a sidebar is: a page whose bytes changed but
+    not its links (a count, a retitled card) points at the list it had."""
+
+    __tablename__ = "listing_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    links: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+
 class ListingPage(Base):
     """A listing page (landing, directory, facet, author, archive) as runs `run_id`
     through `last_run_id` read it.
@@ -357,11 +325,12 @@ class ListingPage(Base):
     raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
     sidebar_id: Mapped[int | None] = mapped_column(ForeignKey("sidebars.id"))
     # The response's validators and the links a crawl follows from the page
-    # (`LISTING_LINKS` of its record): an incremental crawl asks again with the
-    # validators and, on a 304, follows these links and records the page as it was.
+    # (`listing_links`; null on rows of before migration 0005): an incremental crawl
+    # asks again with the validators and, on a 304, follows these links and records
+    # the page as it was.
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    links: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    links_id: Mapped[int | None] = mapped_column(ForeignKey("listing_links.id"))
 
 
 class ListingHead(Base):

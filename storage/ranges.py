@@ -49,6 +49,14 @@ def current_raw_page_ids() -> CompoundSelect:
     )
 
 
+def current_links_ids() -> Any:
+    """The link lists of each listing page's head: what a 304 or the same page again
+    reads (as many as the site has listing pages, whatever the history)."""
+    return select(ListingPage.links_id).join(
+        ListingHead, ListingHead.listing_page_id == ListingPage.id
+    )
+
+
 def article_last_run(article_id: ColumnElement[Any]) -> ScalarSelect[Any]:
     """The last run that fetched or saw the article: its last fetch (one run) or the end
     of its last range of sightings, whichever is later (the view `current_articles`

@@ -119,10 +119,12 @@ def sighting_continues(
 LISTING_CONTENT = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id")
 
 
-def same_listing(last: Any, row: dict[str, Any], parser_version: str) -> bool:
-    """A listing page read whole (200) as its `last` row (a `KnownListing`) has it, by
-    the same parser (the links another parser found are not followed again:
-    `storage.known.known_listings`)."""
+def same_listing(
+    last: Any, row: dict[str, Any], links: dict[str, Any], parser_version: str
+) -> bool:
+    """A listing page read whole (200) as its `last` row (a `KnownListing`) has it, with
+    these `links`, by the same parser (the links another parser found are not followed
+    again: `storage.known.known_listings`)."""
 
     def value(v: Any) -> Any:
         return v.id if isinstance(v, Ref) else v
@@ -130,7 +132,7 @@ def same_listing(last: Any, row: dict[str, Any], parser_version: str) -> bool:
     return (
         last.parser_version == parser_version
         and all(value(row[name]) == getattr(last, name) for name in LISTING_CONTENT)
-        and row["links"] == last.links
+        and links == last.links
     )
 
 

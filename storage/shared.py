@@ -8,16 +8,17 @@ another process commits. Here (a distributed run, docs/scale-out.md):
   number and this run's observations of it are read, so two saves of one article run
   one after the other, and the writer's rules (`storage.rules`) decide as in one process;
 - every identity is an `INSERT ... ON CONFLICT DO NOTHING` on the unique constraint
-  that defines it (article key, raw page and sidebar sha256, tag id, article tag), so
-  the database, not a process, makes one article one row and one content one version;
+  that defines it (article key, raw page, sidebar and link list sha256, tag id, article
+  tag), so the database, not a process, makes one article one row and one content one
+  version;
 - runs belong to whoever coordinates them: `start_run` marks no other run
   interrupted (they may be other processes' runs in progress), workers `join_run`.
 
 Locks are always taken in one order (the article, its raw page, tags sorted by id or
-label, the sidebar, then the run's counter rows), so two saves cannot wait for each
-other; a transaction that fails on a deadlock or serialization error anyway is run
-again. Each process writes its share of the run's counters into its `run_workers` row
-in the same transaction as the rows they count.
+label, the sidebar, a listing page's links, then the run's counter rows), so two saves
+cannot wait for each other; a transaction that fails on a deadlock or serialization
+error anyway is run again. Each process writes its share of the run's counters into its
+`run_workers` row in the same transaction as the rows they count.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from storage.models import (
     Version,
     VersionReviewer,
 )
-from storage.shared_identity import dialect_insert, raw_id, sidebar_id, tag_ids
+from storage.shared_identity import dialect_insert, links_id, raw_id, sidebar_id, tag_ids
 from storage.unit_of_work import (
     STATE_COLUMNS,
     ArticleState,
@@ -241,6 +242,9 @@ class SharedStore:
 
     def sidebar_ref(self, tag_counts: list[dict[str, Any]]) -> Ref | None:
         return self.listing_refs(tag_counts, None)[0]
+
+    def links_ref(self, links: dict[str, Any]) -> Ref:
+        return Ref(links_id(self._connection(), links))
 
     def listing_refs(
         self, tag_counts: list[dict[str, Any]], facet: tuple[str, str | None, str | None] | None

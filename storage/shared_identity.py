@@ -1,24 +1,25 @@
 """The identities a distributed run's saves share, made by the database.
 
-Each is one row per what defines it (a raw page or a sidebar by sha256, a tag by id
-or, without one, by label), found or inserted with `INSERT ... ON CONFLICT DO NOTHING`
-inside the save's transaction, so concurrent saves agree; tags are resolved in one
-sorted order (`tag_ids`), so two saves never wait for each other's locks. The
-one-process counterpart, answered from memory, is `storage.identity.IdentityMap`.
+Each is one row per what defines it (a raw page, a sidebar or a listing page's links
+by sha256, a tag by id or, without one, by label), found or inserted with `INSERT ...
+ON CONFLICT DO NOTHING` inside the save's transaction, so concurrent saves agree; tags
+are resolved in one sorted order (`tag_ids`), so two saves never wait for each other's
+locks. The one-process counterpart, answered from memory, is
+`storage.identity.IdentityMap`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import zstandard
 from sqlalchemy import Connection, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from storage.identity import _canonical_json
-from storage.models import RawPage, Sidebar, SidebarCount, Tag, TagLabel
+from storage.identity import canonical_json, links_row
+from storage.models import ListingLinks, RawPage, Sidebar, SidebarCount, Tag, TagLabel
 
 
 def dialect_insert(conn: Connection, model: Any) -> Any:
@@ -26,19 +27,36 @@ def dialect_insert(conn: Connection, model: Any) -> Any:
     return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(model)
 
 
-def raw_id(conn: Connection, raw: bytes, sha: str, compressor: zstandard.ZstdCompressor) -> int:
-    """The raw page with these bytes (sha256 `sha`), stored compressed if new."""
-    found = conn.scalar(select(RawPage.id).where(RawPage.sha256 == sha))
+def distinct_id(conn: Connection, model: Any, sha: str, row: Callable[[], dict[str, Any]]) -> int:
+    """The row of `model` whose `sha256` is `sha`, inserted (`row()`'s columns) if new."""
+    table = model.__table__
+    found = conn.scalar(select(table.c.id).where(table.c.sha256 == sha))
     if found is None:
         found = conn.scalar(
-            dialect_insert(conn, RawPage)
-            .values(sha256=sha, size=len(raw), compression="zstd", data=compressor.compress(raw))
+            dialect_insert(conn, model)
+            .values(sha256=sha, **row())
             .on_conflict_do_nothing(index_elements=["sha256"])
-            .returning(RawPage.id)
+            .returning(table.c.id)
         )
-    if found is None:
-        found = conn.execute(select(RawPage.id).where(RawPage.sha256 == sha)).scalar_one()
+    if found is None:  # another save stored it first
+        found = conn.execute(select(table.c.id).where(table.c.sha256 == sha)).scalar_one()
     return found
+
+
+def raw_id(conn: Connection, raw: bytes, sha: str, compressor: zstandard.ZstdCompressor) -> int:
+    """The raw page with these bytes (sha256 `sha`), stored compressed if new."""
+    return distinct_id(
+        conn,
+        RawPage,
+        sha,
+        lambda: {"size": len(raw), "compression": "zstd", "data": compressor.compress(raw)},
+    )
+
+
+def links_id(conn: Connection, links: dict[str, Any]) -> int:
+    """The stored list of a listing page's links (`storage.identity.links_row`)."""
+    row = links_row(links)
+    return distinct_id(conn, ListingLinks, row["sha256"], lambda: {"links": row["links"]})
 
 
 def sidebar_id(
@@ -48,7 +66,7 @@ def sidebar_id(
 ) -> int | None:
     if not tag_counts:
         return None
-    sha = hashlib.sha256(_canonical_json(tag_counts)).hexdigest()
+    sha = hashlib.sha256(canonical_json(tag_counts)).hexdigest()
     found = conn.scalar(select(Sidebar.id).where(Sidebar.sha256 == sha))
     if found is not None:
         return found

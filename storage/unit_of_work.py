@@ -19,6 +19,7 @@ from storage.models import (
     ArticleTag,
     Base,
     ListingHead,
+    ListingLinks,
     ListingPage,
     Observation,
     ParseError,
@@ -116,6 +117,7 @@ class Batch:
     # page fetched again only adds an observation.
     touched: dict[str, ArticleState] = field(default_factory=dict)
     observations: list[dict[str, Any]] = field(default_factory=list)
+    listing_links: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
     listing_pages: list[tuple[Ref, dict[str, Any]]] = field(default_factory=list)
     # Listing URL -> its new latest row (`listing_heads`).
     listing_heads: dict[str, Ref] = field(default_factory=dict)
@@ -155,7 +157,7 @@ class UnitOfWork:
 
 
 def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
-    _insert_raw_pages(conn, p.raw_pages)
+    _insert_distinct(conn, RawPage.__table__, p.raw_pages)
     _insert_returning(conn, Tag.__table__, p.tags)
     if p.tag_id_adoptions:
         conn.execute(
@@ -196,6 +198,7 @@ def _write_batch(conn: Connection, p: Batch, run_id: int | None) -> None:
             ],
         )
     _insert_many(conn, Observation.__table__, p.observations)
+    _insert_distinct(conn, ListingLinks.__table__, p.listing_links)
     _insert_returning(conn, ListingPage.__table__, p.listing_pages)
     if p.listing_heads:
         move_heads(conn, {url: ref.id for url, ref in p.listing_heads.items()})
@@ -265,9 +268,12 @@ def _extend_ranges(conn: Connection, extended: list[Extension]) -> None:
         conn.execute(extend_statement(table_name, names), params)
 
 
-def _insert_raw_pages(conn: Connection, rows: list[tuple[Ref, dict[str, Any]]]) -> None:
-    """The batch's raw pages: one the archive holds already (an older page the writer did
-    not load, `storage.identity`) takes that row's id, the others are inserted."""
+def _insert_distinct(
+    conn: Connection, table: Table | Any, rows: list[tuple[Ref, dict[str, Any]]]
+) -> None:
+    """The batch's raw pages or link lists (rows unique by `sha256`): one the archive
+    holds already (older than what the writer loaded, `storage.identity`) takes that
+    row's id, the others are inserted."""
     if not rows:
         return
     held: dict[str, int] = {}
@@ -275,7 +281,7 @@ def _insert_raw_pages(conn: Connection, rows: list[tuple[Ref, dict[str, Any]]]) 
     for start in range(0, len(shas), 500):
         chunk = shas[start : start + 500]
         held.update(
-            conn.execute(select(RawPage.sha256, RawPage.id).where(RawPage.sha256.in_(chunk))).all()
+            conn.execute(select(table.c.sha256, table.c.id).where(table.c.sha256.in_(chunk))).all()
         )
     new = []
     for ref, row in rows:
@@ -283,7 +289,7 @@ def _insert_raw_pages(conn: Connection, rows: list[tuple[Ref, dict[str, Any]]]) 
             ref.id = held[row["sha256"]]
         else:
             new.append((ref, row))
-    _insert_returning(conn, RawPage.__table__, new)
+    _insert_returning(conn, table, new)
 
 
 def _resolve(row: dict[str, Any]) -> dict[str, Any]:

@@ -385,7 +385,7 @@ def test_an_unchanged_listing_page_is_a_304_recorded_as_it_was(
     # ... and the run records those pages, their tags and the tag counts as the first did
     # (a row of listing_pages or article_tags holds for runs run_id through last_run_id).
     for sql in (
-        "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links"
+        "SELECT url, listing_kind, tag_pk, article_links, raw_page_id, sidebar_id, links_id"
         " FROM listing_pages WHERE ? BETWEEN run_id AND last_run_id",
         "SELECT tag_pk, article_key FROM article_tags WHERE ? BETWEEN run_id AND last_run_id",
         # (not `pages`: the first run read article pages too, each with its sidebar)

@@ -389,6 +389,25 @@ def lost_listing_head(db_url: str) -> dict[str, str]:
     return {"listing_pages.url": url}
 
 
+def edit_listing_links(db_url: str) -> dict[str, int]:
+    """A stored list of links whose sha256 is no longer its content's."""
+    links_id = one(db_url, "SELECT min(id) FROM listing_links")
+    sql(
+        db_url,
+        "UPDATE listing_links SET sha256 = :sha WHERE id = :id",
+        sha="0" * 64,
+        id=links_id,
+    )
+    return {"listing_links.id": links_id}
+
+
+def delete_listing_links(db_url: str) -> dict[str, int]:
+    """A listing page's row pointing at a list of links that is not there."""
+    links_id = one(db_url, "SELECT max(links_id) FROM listing_pages")
+    sql(db_url, "DELETE FROM listing_links WHERE id = :id", id=links_id)
+    return {"listing_pages.links_id": links_id}
+
+
 # (damage, the kinds it must be reported as, whether those are all that is reported)
 DAMAGE: list[tuple[Callable[[str], dict[str, Any]], set[str], bool]] = [
     (flip_page_byte, {"raw_page_hash"}, True),
@@ -403,6 +422,8 @@ DAMAGE: list[tuple[Callable[[str], dict[str, Any]], set[str], bool]] = [
     (drop_reviewer_row, {"version_reviewers"}, True),
     (overlapping_sightings, {"overlapping_ranges"}, False),
     (lost_listing_head, {"listing_head"}, True),
+    (edit_listing_links, {"listing_links_hash"}, True),
+    (delete_listing_links, {"dangling_reference"}, False),
 ]
 
 

@@ -284,7 +284,7 @@ def test_a_listing_not_modified_is_recorded_as_its_last_fetch(
             runs = dict(conn.execute(select(Run.id, Run.listings)).all())
     finally:
         opened.close()
-    copied = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id", "links")
+    copied = ("listing_kind", "tag_pk", "article_links", "raw_page_id", "sidebar_id", "links_id")
     # The second run read the page as the first did: the first row holds for both.
     before, after = pages
     assert (before.run_id, before.last_run_id) == (first, second)
