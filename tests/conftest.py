@@ -16,6 +16,7 @@ from tests.databases import PG_ENV, postgres_schema
 if TYPE_CHECKING:
     from cwarchive.testing.replay import ReplayServer
     from cwarchive.testing.sitegen import Site
+    from storage import Archive
 
 FIXTURE_SITE = Path(__file__).resolve().parents[1] / "fixtures" / "site"
 
@@ -41,6 +42,20 @@ def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         pytest.skip(reason)
     with postgres_schema(server) as url:
         yield url
+
+
+@pytest.fixture(params=["Archive", "SharedArchive"])
+def opened(request: pytest.FixtureRequest, archive_url: str) -> Iterator[Archive]:
+    """An archive opened on `archive_url` by each writer: the single one and the shared
+    (distributed) one, in small batches."""
+    from storage import Archive
+    from storage.shared import SharedArchive
+
+    archive = (SharedArchive if request.param == "SharedArchive" else Archive).open(
+        archive_url, batch_size=2
+    )
+    yield archive
+    archive.close()
 
 
 @pytest.fixture

@@ -8,10 +8,8 @@ Every test runs on SQLite and PostgreSQL; the writer's tests with both stores.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select
 
 from storage import Archive
@@ -33,17 +31,6 @@ from tests.test_run_ranges import (
 T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
 LANDING = f"{SITE}/cancerwise.html"
 ARCHIVE = f"{SITE}/cancerwise/2020.html"
-
-
-@pytest.fixture(params=["Archive", "SharedArchive"])
-def opened(request: pytest.FixtureRequest, archive_url: str) -> Iterator[Archive]:
-    from storage.shared import SharedArchive
-
-    archive = (SharedArchive if request.param == "SharedArchive" else Archive).open(
-        archive_url, batch_size=2
-    )
-    yield archive
-    archive.close()
 
 
 def page_links(engine: Engine) -> list[tuple[str, int, int | None]]:

@@ -7,10 +7,8 @@ Every test runs on SQLite and PostgreSQL; the writer's tests with both stores.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import Engine, func, select, text
 
 from storage import Archive
@@ -30,17 +28,6 @@ RESEARCH_VIEWS = (
     "field_changes",
     "tag_count_series",
 )
-
-
-@pytest.fixture(params=["Archive", "SharedArchive"])
-def opened(request: pytest.FixtureRequest, archive_url: str) -> Iterator[Archive]:
-    from storage.shared import SharedArchive
-
-    archive = (SharedArchive if request.param == "SharedArchive" else Archive).open(
-        archive_url, batch_size=2
-    )
-    yield archive
-    archive.close()
 
 
 def first_run(archive: Archive, *records: dict[str, Any]) -> int:
