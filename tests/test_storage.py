@@ -692,9 +692,9 @@ def test_a_page_back_to_older_bytes_is_stored_once(archive: Archive) -> None:
 
 
 def test_postgresql_sessions_compile_no_jit(pg_url: str) -> None:
-    """The writer's and the readers' PostgreSQL sessions run without JIT compilation
-    (`storage.db.POSTGRES_SESSION_OPTIONS`), keeping the URL's own options (the test's
-    search_path) and the read-only one."""
+    """The writer's and the readers' PostgreSQL sessions run without JIT compilation and
+    price random reads as reads from memory (`storage.db.POSTGRES_SESSION_OPTIONS`),
+    keeping the URL's own options (the test's search_path) and the read-only one."""
     from storage.readonly import read_only_engine
 
     Archive.open(pg_url).close()
@@ -702,10 +702,12 @@ def test_postgresql_sessions_compile_no_jit(pg_url: str) -> None:
     try:
         with writer.connect() as conn:
             assert conn.scalar(text("SHOW jit")) == "off"
+            assert conn.scalar(text("SHOW random_page_cost")) == "1.1"
             assert conn.scalar(text("SHOW default_transaction_read_only")) == "off"
             schema = conn.scalar(text("SELECT current_schema()"))
         with reader.connect() as conn:
             assert conn.scalar(text("SHOW jit")) == "off"
+            assert conn.scalar(text("SHOW random_page_cost")) == "1.1"
             assert conn.scalar(text("SHOW default_transaction_read_only")) == "on"
             assert conn.scalar(text("SELECT current_schema()")) == schema
         assert schema and schema != "public"
