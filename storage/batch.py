@@ -23,7 +23,7 @@ from common.urls import article_key as key_of_url
 from storage import ranges, rules, runs
 from storage.identity import IdentityMap
 from storage.listings import KnownListing
-from storage.models import Article, ArticleTag, Observation, Run, Version
+from storage.models import Article, ArticleTag, Run, Version
 from storage.unit_of_work import (
     STATE_COLUMNS,
     ArticleState,
@@ -36,6 +36,7 @@ from storage.unit_of_work import (
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
+REHASH_CHUNK = 1000  # version ids a query (SQLite binds at most 32,766 parameters)
 
 
 class BatchStore:
@@ -263,6 +264,7 @@ class BatchStore:
             self._loaded = True
 
     def _load(self, conn: Connection) -> None:
+        rows = conn.execute(_article_state_query()).all()
         # Unpacked by position: a Row's attributes cost as much as the rest (3,400+).
         self.articles = {
             key: ArticleState(
@@ -287,10 +289,17 @@ class BatchStore:
                 last_modified,
                 content_hash,
                 max_number,
-            ) in conn.execute(_article_state_query())
+                _,
+            ) in rows
         }
-        self._rehash_former_versions(conn)
-        self.identities.load(conn, ranges.current_raw_page_ids(), ranges.current_links_ids())
+        # The current versions a parser with another hash rule stored, named by the state
+        # query itself: not a second pass over every current version.
+        self._rehash_former_versions(
+            conn, [row[4] for row in rows if row[-1] in FORMER_CONTENT_FIELDS]
+        )
+        self.identities.load(
+            conn, ranges.current_raw_page_ids(conn.dialect.name), ranges.current_links_ids()
+        )
         self._load_ranges(conn)
 
     def _load_ranges(self, conn: Connection) -> None:
@@ -302,22 +311,12 @@ class BatchStore:
             return
         since = self._ranges_since()
         by_id = {state.ref.id: state for state in self.articles.values()}
-        for row in conn.execute(
-            select(
-                Observation.id,
-                Observation.article_id,
-                Observation.version_id,
-                Observation.url,
-                Observation.http_status,
-                Observation.run_id,
-                Observation.last_run_id,
-            ).where(
-                Observation.id.in_(
-                    select(ranges.last_sighting_id(Article.id)).select_from(Article)
-                ),
-                Observation.last_run_id >= since,
-            )
-        ):
+        sightings = ranges.latest_of_each_article(
+            conn.dialect.name,
+            "seen",
+            *("id", "article_id", "version_id", "url", "http_status", "run_id", "last_run_id"),
+        )
+        for row in conn.execute(select(sightings).where(sightings.c.last_run_id >= since)):
             state = by_id.get(row.article_id)
             if state is not None:
                 state.sighting = Sighting(
@@ -329,20 +328,21 @@ class BatchStore:
         assert self.run_id is not None
         return self._previous_run if self._previous_run is not None else self.run_id
 
-    def _rehash_former_versions(self, conn: Connection) -> None:
-        """Current versions stored by a parser with another hash rule, compared by today's
-        (`rules.comparable_hash`)."""
-        query = (
-            select(Version, Article.article_key)
-            .join(Article, Article.current_version_id == Version.id)
-            .where(Version.parser_version.in_(list(FORMER_CONTENT_FIELDS)))
-        )
-        for row in conn.execute(query):
-            state = self.articles.get(row.article_key)
-            if state is not None:
-                state.content_hash = rules.comparable_hash(
-                    state.content_hash, row.parser_version, row, row.article_key
-                )
+    def _rehash_former_versions(self, conn: Connection, version_ids: list[int]) -> None:
+        """Current versions (`version_ids`) stored by a parser with another hash rule,
+        compared by today's (`rules.comparable_hash`)."""
+        for start in range(0, len(version_ids), REHASH_CHUNK):
+            query = (
+                select(Version, Article.article_key)
+                .join(Article, Article.current_version_id == Version.id)
+                .where(Version.id.in_(version_ids[start : start + REHASH_CHUNK]))
+            )
+            for row in conn.execute(query):
+                state = self.articles.get(row.article_key)
+                if state is not None:
+                    state.content_hash = rules.comparable_hash(
+                        state.content_hash, row.parser_version, row, row.article_key
+                    )
 
 
 def _article_state_query() -> Any:
@@ -356,5 +356,9 @@ def _article_state_query() -> Any:
         .scalar_subquery()
     )
     return select(
-        Article.article_key, *STATE_COLUMNS, Version.content_hash, max_number.label("max_number")
+        Article.article_key,
+        *STATE_COLUMNS,
+        Version.content_hash,
+        max_number.label("max_number"),
+        Version.parser_version,
     ).outerjoin(Version, Version.id == Article.current_version_id)

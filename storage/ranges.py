@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, ScalarSelect, func, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    ScalarSelect,
+    Subquery,
+    func,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from storage.models import Article, ListingHead, ListingPage, Observation
@@ -34,15 +43,34 @@ def last_sighting_id(article_id: ColumnElement[Any] | int) -> ScalarSelect[Any]:
     return last_observation_id(article_id, "seen")
 
 
-def current_raw_page_ids() -> CompoundSelect:
+def latest_of_each_article(dialect: str, kind: str, *names: str) -> Subquery:
+    """Each article's row of `kind` that starts last (its last fetch, its range of
+    sightings a run may continue): the columns `names`, one index probe an article.
+
+    PostgreSQL probes laterally, article by article. Asked for `id IN (the probes)`, it
+    planned a hash of the whole table instead, which grows with the runs (30 ms at week
+    520 of benchmarks/growth.py, against 8); SQLite reads that form by rowid."""
+    if dialect == "postgresql":
+        row = aliased(Observation)
+        latest = (
+            select(*(getattr(row, name) for name in names))
+            .where(row.article_id == Article.id, row.kind == kind)
+            .order_by(row.run_id.desc(), row.id.desc())
+            .limit(1)
+            .lateral()
+        )
+        return select(latest).select_from(Article).join(latest, true()).subquery()
+    probes = select(last_observation_id(Article.id, kind)).select_from(Article)
+    columns = (getattr(Observation, name) for name in names)
+    return select(*columns).where(Observation.id.in_(probes)).subquery()
+
+
+def current_raw_page_ids(dialect: str) -> CompoundSelect:
     """The raw pages a crawl may fetch again byte for byte: each article's last fetch
     and each listing page's head (as many as the site has pages, whatever the history)."""
+    fetches = latest_of_each_article(dialect, "fetched", "raw_page_id")
     return union_all(
-        select(Observation.raw_page_id).where(
-            Observation.id.in_(
-                select(last_observation_id(Article.id, "fetched")).select_from(Article)
-            )
-        ),
+        select(fetches.c.raw_page_id),
         select(ListingPage.raw_page_id).join(
             ListingHead, ListingHead.listing_page_id == ListingPage.id
         ),
