@@ -235,7 +235,7 @@ def test_ranges_grow_in_place_no_index_holds_last_run_id(archive_url: str) -> No
     0007, and back down on the downgrade."""
     from alembic import command
 
-    from storage.models import RANGE_TABLE_FILLFACTOR
+    from storage.models import ARTICLE_TAGS_FILLFACTOR, RANGE_TABLE_FILLFACTOR
 
     Archive.open(archive_url).close()
     engine = storage_db.make_engine(archive_url)
@@ -258,6 +258,7 @@ def test_ranges_grow_in_place_no_index_holds_last_run_id(archive_url: str) -> No
     in_place = dict.fromkeys(RANGED)
     if engine.dialect.name == "postgresql":
         in_place = dict.fromkeys(RANGED, [f"fillfactor={RANGE_TABLE_FILLFACTOR}"])
+        in_place["article_tags"] = [f"fillfactor={ARTICLE_TAGS_FILLFACTOR}"]  # 0009
     try:
         fresh = _range_indexes(engine)
         assert not [name for name, columns in fresh.items() if "last_run_id" in columns]
