@@ -7,7 +7,8 @@ weeks (10, 100 and 520 by default), on SQLite and, with --pg, PostgreSQL:
 - the archive's size (SQLite: pages in use; PostgreSQL: every relation of its schema)
   and what one unchanged run added to it;
 - each research view's time (median of 15): all of `current_articles`, one article's
-  `article_versions`, the last run's `reviewed_changes`, one tag's `tag_count_series`;
+  `article_versions`, the last run's `reviewed_changes`, one tag's `tag_count_series`
+  (whole: a row a run; and its last ten runs);
 - the crawl's start: what the spider reads of known articles and listing pages, and the
   writer's state for the run (current versions, current raw pages, the ranges it may
   continue);
@@ -36,6 +37,9 @@ The change model (`--change P`, default 2): each week P% of the articles change 
 in ten re-reviewed with new reviewers, three retitled, three with a new paragraph);
 every fourth week one article is added and one removed; every thirteenth week the
 sidebar's tag counts move (every listing page changes then).
+
+To compare two ages under the same load, keep the archives (`--keep --workdir DIR`) and
+time them side by side with `benchmarks/growth_reads.py`.
 
 Goals (issue 23): an unchanged run adds at most 25 KB per 500 articles; the views and
 the crawl's start within 1.3x from run 2 to 42 and 1.5x from run 10 to 520; a crawl's
