@@ -15,8 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, Engine, select
 
 from common.record import FORMER_CONTENT_FIELDS
 from common.urls import article_key as key_of_url
@@ -293,10 +292,13 @@ class BatchStore:
             ) in rows
         }
         # The current versions a parser with another hash rule stored, named by the state
-        # query itself: not a second pass over every current version.
-        self._rehash_former_versions(
-            conn, [row[4] for row in rows if row[-1] in FORMER_CONTENT_FIELDS]
-        )
+        # query itself, not found by a second pass over every current version.
+        former = [
+            version_id
+            for (_, _, _, _, version_id, *_, parser_version) in rows
+            if parser_version in FORMER_CONTENT_FIELDS
+        ]
+        self._rehash_former_versions(conn, former)
         self.identities.load(
             conn, ranges.current_raw_page_ids(conn.dialect.name), ranges.current_links_ids()
         )
@@ -346,19 +348,10 @@ class BatchStore:
 
 
 def _article_state_query() -> Any:
-    # An article's highest version number, one probe of versions(article_id, number)
-    # each: not a grouping of every version the archive holds.
-    numbers = aliased(Version)
-    max_number = (
-        select(func.max(numbers.number))
-        .where(numbers.article_id == Article.id)
-        .correlate(Article)
-        .scalar_subquery()
-    )
     return select(
         Article.article_key,
         *STATE_COLUMNS,
         Version.content_hash,
-        max_number.label("max_number"),
+        ranges.highest_version_number(Article.id).label("max_number"),
         Version.parser_version,
     ).outerjoin(Version, Version.id == Article.current_version_id)

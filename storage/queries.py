@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Integer, column, func, or_, select, table
-from sqlalchemy.orm import aliased
 
 from storage import health, ranges
 from storage import held as held_versions
@@ -82,14 +81,6 @@ def run_workers(conn: Connection, run_id: int | None = None) -> list[dict[str, A
 
 def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:
     """One object per article with its current title and dates and its version count."""
-    # Numbers are 1..n (`db check`): the highest is the count, one index probe.
-    numbers = aliased(Version)
-    count = (
-        select(func.coalesce(func.max(numbers.number), 0))
-        .where(numbers.article_id == Article.id)
-        .correlate(Article)
-        .scalar_subquery()
-    )
     query = (
         select(
             Article.article_key,
@@ -97,7 +88,7 @@ def articles(conn: Connection, status: str | None = None) -> list[dict[str, Any]
             Version.title,
             Version.published,
             Version.reviewed,
-            count.label("versions"),
+            func.coalesce(ranges.highest_version_number(Article.id), 0).label("versions"),
             Article.first_run_id.label("first_seen"),
             ranges.article_last_run(Article.id).label("last_seen"),
             Article.removed_run_id.label("removed_in"),

@@ -1,7 +1,11 @@
 """Reading rows kept as ranges of runs (`run_id` through `last_run_id`) through indexes
 that do not hold `last_run_id` (migration 0008: a range that grows is then updated in
 place). One article's ranges of sightings never overlap (a run sees an article once), so
-the one that starts last is the one that ends last."""
+the one that starts last is the one that ends last.
+
+Each read here is a probe per article or per listing page, so it costs as many index
+lookups as the site has pages, whatever the history; the writer's start, the readers
+and `cwarchive articles` share them."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     ScalarSelect,
+    Select,
     Subquery,
     func,
     select,
@@ -19,22 +24,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from storage.models import Article, ListingHead, ListingPage, Observation
+from storage.models import Article, ListingHead, ListingPage, Observation, Version
 
 
-def last_observation_id(article_id: ColumnElement[Any] | int, kind: str) -> ScalarSelect[Any]:
-    """The id of the article's row of `kind` that starts last: its last fetch, or its
-    range of sightings that a run may continue. One probe of observations(article_id,
-    kind, run_id)."""
+def _latest(article_id: ColumnElement[Any] | int, kind: str, *names: str) -> Select[Any]:
+    """The columns `names` of the article's row of `kind` that starts last: one probe of
+    observations(article_id, kind, run_id, id), in that index's order (migration 0009)."""
     row = aliased(Observation)
     return (
-        select(row.id)
+        select(*(getattr(row, name) for name in names))
         .where(row.article_id == article_id, row.kind == kind)
         .order_by(row.run_id.desc(), row.id.desc())
         .limit(1)
         .correlate_except(row)
-        .scalar_subquery()
     )
+
+
+def last_observation_id(article_id: ColumnElement[Any] | int, kind: str) -> ScalarSelect[Any]:
+    """The id of the article's row of `kind` that starts last: its last fetch, or its
+    range of sightings that a run may continue."""
+    return _latest(article_id, kind, "id").scalar_subquery()
 
 
 def last_sighting_id(article_id: ColumnElement[Any] | int) -> ScalarSelect[Any]:
@@ -51,14 +60,7 @@ def latest_of_each_article(dialect: str, kind: str, *names: str) -> Subquery:
     planned a hash of the whole table instead, which grows with the runs (30 ms at week
     520 of benchmarks/growth.py, against 8); SQLite reads that form by rowid."""
     if dialect == "postgresql":
-        row = aliased(Observation)
-        latest = (
-            select(*(getattr(row, name) for name in names))
-            .where(row.article_id == Article.id, row.kind == kind)
-            .order_by(row.run_id.desc(), row.id.desc())
-            .limit(1)
-            .lateral()
-        )
+        latest = _latest(Article.id, kind, *names).lateral()
         return select(latest).select_from(Article).join(latest, true()).subquery()
     probes = select(last_observation_id(Article.id, kind)).select_from(Article)
     columns = (getattr(Observation, name) for name in names)
@@ -69,19 +71,31 @@ def current_raw_page_ids(dialect: str) -> CompoundSelect:
     """The raw pages a crawl may fetch again byte for byte: each article's last fetch
     and each listing page's head (as many as the site has pages, whatever the history)."""
     fetches = latest_of_each_article(dialect, "fetched", "raw_page_id")
-    return union_all(
-        select(fetches.c.raw_page_id),
-        select(ListingPage.raw_page_id).join(
-            ListingHead, ListingHead.listing_page_id == ListingPage.id
-        ),
-    )
+    return union_all(select(fetches.c.raw_page_id), _of_heads(ListingPage.raw_page_id))
 
 
-def current_links_ids() -> Any:
+def current_links_ids() -> Select[Any]:
     """The link lists of each listing page's head: what a 304 or the same page again
     reads (as many as the site has listing pages, whatever the history)."""
-    return select(ListingPage.links_id).join(
-        ListingHead, ListingHead.listing_page_id == ListingPage.id
+    return _of_heads(ListingPage.links_id)
+
+
+def _of_heads(column: Any) -> Select[Any]:
+    """`column` of each listing page's latest row (`listing_heads`)."""
+    return select(column).join(ListingHead, ListingHead.listing_page_id == ListingPage.id)
+
+
+def highest_version_number(article_id: ColumnElement[Any]) -> ScalarSelect[Any]:
+    """The article's highest version number, its version count (numbers are 1..n: `db
+    check`), null without versions: one probe of versions(article_id, number), not a
+    grouping of every version the archive holds (`current_articles` says the same in
+    SQL, migration 0008)."""
+    numbers = aliased(Version)
+    return (
+        select(func.max(numbers.number))
+        .where(numbers.article_id == article_id)
+        .correlate_except(numbers)
+        .scalar_subquery()
     )
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 PG_ENV = "CWARCHIVE_TEST_PG"
 
@@ -27,3 +31,18 @@ def postgres_schema(server: str) -> Iterator[str]:
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def migrate(engine: Engine, revision: str) -> None:
+    """The archive at `engine` moved to schema `revision`: down to an older one, or up
+    to "head" (Alembic's commands in one transaction, as `storage.db.upgrade` runs them)."""
+    from alembic import command
+
+    from storage import db as storage_db
+
+    with engine.begin() as conn:
+        config = storage_db.alembic_config(conn)
+        if revision == "head":
+            command.upgrade(config, "head")
+        else:
+            command.downgrade(config, revision)

@@ -17,6 +17,7 @@ from storage import db as storage_db
 from storage.identity import links_row
 from storage.listings import latest_listings
 from storage.models import ListingLinks, ListingPage
+from tests.databases import migrate
 from tests.storage_records import FACET_URL, SITE, listing, sidebar
 from tests.test_run_ranges import (
     ONE,
@@ -154,7 +155,6 @@ def test_db_upgrade_moves_the_links_and_every_view_reads_the_same(archive_url: s
     """An archive at 0009 (links in every listing row) upgraded to 0010: one list per
     distinct links, each row's links the same, every view's rows the same, `db check`
     clean; the downgrade puts `listing_pages.links` back as it was."""
-    from alembic import command
 
     links = [RECORDS[ONE]["url"], RECORDS[TWO]["url"]]
     archive = Archive.open(archive_url, batch_size=3)
@@ -189,8 +189,7 @@ def test_db_upgrade_moves_the_links_and_every_view_reads_the_same(archive_url: s
     try:
         current = _new_links(engine)
         lists = len(stored_links(engine))
-        with engine.begin() as conn:
-            command.downgrade(storage_db.alembic_config(conn), "0009")
+        migrate(engine, "0009")
         before_0010 = _old_links(engine)
         before = snapshot(engine)
         assert storage_db.upgrade(engine) == ("0009", storage_db.head_revision())
@@ -200,11 +199,9 @@ def test_db_upgrade_moves_the_links_and_every_view_reads_the_same(archive_url: s
         with engine.connect() as conn:
             pages = conn.scalar(select(func.count()).select_from(ListingPage))
         assert errors(archive_url) == []
-        with engine.begin() as conn:
-            command.downgrade(storage_db.alembic_config(conn), "0009")
+        migrate(engine, "0009")
         downgraded = _old_links(engine)
-        with engine.begin() as conn:
-            command.upgrade(storage_db.alembic_config(conn), "head")
+        migrate(engine, "head")
     finally:
         engine.dispose()
 

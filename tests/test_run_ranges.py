@@ -15,6 +15,7 @@ from storage import Archive
 from storage import db as storage_db
 from storage.check import verify_archive
 from storage.models import ArticleTag, ListingPage, Observation, Run
+from tests.databases import migrate
 from tests.storage_records import BREAST, FACET_URL, article, listing, raw_page
 
 T0 = dt.datetime(2026, 8, 19, 12, 0, tzinfo=dt.UTC)
@@ -172,7 +173,6 @@ def test_db_upgrade_moves_rows_into_ranges_and_every_view_reads_the_same(
 ) -> None:
     """An archive written one row a run (0006's layout) upgraded to 0007: the consecutive
     rows that say the same become ranges, every view reads the same, `db check` passes."""
-    from alembic import command
 
     archive = Archive.open(archive_url, batch_size=3)
     try:
@@ -196,8 +196,7 @@ def test_db_upgrade_moves_rows_into_ranges_and_every_view_reads_the_same(
     engine = storage_db.make_engine(archive_url)
     try:
         ranged = row_counts(engine)
-        with engine.begin() as conn:
-            command.downgrade(storage_db.alembic_config(conn), "0006")
+        migrate(engine, "0006")
         one_a_run = row_counts(engine)
         before = snapshot(engine)
         assert storage_db.upgrade(engine) == ("0006", storage_db.head_revision())
@@ -233,7 +232,6 @@ def test_ranges_grow_in_place_no_index_holds_last_run_id(archive_url: str) -> No
     holds `last_run_id`, so PostgreSQL updates the row within its page (HOT) and the
     tables keep room for it there (fillfactor); the same on an archive migrated from
     0007, and back down on the downgrade."""
-    from alembic import command
 
     from storage.models import ARTICLE_TAGS_FILLFACTOR, RANGE_TABLE_FILLFACTOR
 
@@ -263,14 +261,12 @@ def test_ranges_grow_in_place_no_index_holds_last_run_id(archive_url: str) -> No
         fresh = _range_indexes(engine)
         assert not [name for name, columns in fresh.items() if "last_run_id" in columns]
         assert fillfactors() == in_place
-        with engine.begin() as conn:
-            command.downgrade(storage_db.alembic_config(conn), "0007")
+        migrate(engine, "0007")
         assert [
             name for name, columns in _range_indexes(engine).items() if "last_run_id" in columns
         ]
         assert fillfactors() == dict.fromkeys(RANGED)
-        with engine.begin() as conn:
-            command.upgrade(storage_db.alembic_config(conn), "head")
+        migrate(engine, "head")
         assert _range_indexes(engine) == fresh
         assert fillfactors() == in_place
     finally:
@@ -291,7 +287,6 @@ def test_latest_row_probes_read_the_index_in_its_order(archive_url: str) -> None
     """An article's row that starts last (`storage.ranges`) and one tag's latest counts
     come out of an index in the order asked (migration 0009), whatever the history: no
     sort of every row the article or the tag has."""
-    from alembic import command
 
     from storage import ranges
     from storage.models import RunTagCount
@@ -317,14 +312,12 @@ def test_latest_row_probes_read_the_index_in_its_order(archive_url: str) -> None
 
     try:
         assert sorted_probes() == []
-        with engine.begin() as conn:
-            command.downgrade(storage_db.alembic_config(conn), "0008")
+        migrate(engine, "0008")
         sorted_before = ["sighting", "fetch", "tag's last runs"]
         if engine.dialect.name == "sqlite":  # its index entries end with the rowid (the id)
             sorted_before = ["tag's last runs"]
         assert [found.split(":")[0] for found in sorted_probes()] == sorted_before
-        with engine.begin() as conn:
-            command.upgrade(storage_db.alembic_config(conn), "head")
+        migrate(engine, "head")
         assert sorted_probes() == []
     finally:
         engine.dispose()

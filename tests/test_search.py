@@ -18,6 +18,7 @@ from cwarchive.commands import search as search_commands
 from storage import Archive, search
 from storage import db as storage_db
 from storage.models import Article, Run, Version
+from tests.databases import migrate
 from tests.storage_records import article, raw_page
 
 SLEEP, SCREENING, DIET = (
@@ -330,10 +331,7 @@ def _version_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_downgrade_drops_the_index(archive: Archive) -> None:
-    from alembic import command
-
-    with archive.engine.begin() as conn:
-        command.downgrade(storage_db.alembic_config(conn), "0002")
+    migrate(archive.engine, "0002")
     with archive.engine.connect() as conn:
         tables = set(
             conn.scalars(

@@ -35,6 +35,7 @@ from storage.models import (
     VersionReviewer,
 )
 from storage.shared import SharedStore
+from tests.databases import migrate
 from tests.storage_records import BREAST, FACET_URL, UTERINE, article, listing, raw_page, sidebar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -543,12 +544,9 @@ def test_migrations_match_the_models(archive_url: str) -> None:
 
 
 def test_migrations_downgrade_and_upgrade_again(archive_url: str) -> None:
-    from alembic import command
-
     Archive.open(archive_url).close()
     engine = storage_db.make_engine(archive_url)
-    with engine.begin() as conn:
-        command.downgrade(storage_db.alembic_config(conn), "base")
+    migrate(engine, "base")
     assert storage_db.current_revision(engine) is None
     assert storage_db.upgrade(engine) == (None, storage_db.head_revision())
     engine.dispose()
